@@ -1,0 +1,27 @@
+/* tp-config-private.h: strict keyfile parsing
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <taskpool/tp-plugin.h>
+
+G_BEGIN_DECLS
+
+gboolean tp_config_get_string      (GKeyFile    *config,
+                                    const char  *group,
+                                    const char  *key,
+                                    char       **value,
+                                    GError     **error);
+gboolean tp_config_check_keys      (GKeyFile           *config,
+                                    const char         *group,
+                                    const char         *kind,
+                                    const char * const *core_keys,
+                                    const char * const *queue_keys,
+                                    const char * const *scale_keys,
+                                    GError            **error);
+char   **tp_config_get_plugin_path (GKeyFile    *config,
+                                    const char  *group);
+
+G_END_DECLS

@@ -1,0 +1,245 @@
+/* tp-config.c: strict keyfile parsing shared by the pool and the strategies
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "tp-config-private.h"
+
+static gboolean
+tp_config_get_raw (GKeyFile    *config,
+                   const char  *group,
+                   const char  *key,
+                   char       **raw)
+{
+  *raw = NULL;
+  if (config == NULL || group == NULL || !g_key_file_has_key (config, group, key, NULL))
+    return FALSE;
+  *raw = g_key_file_get_value (config, group, key, NULL);
+  if (*raw != NULL)
+    g_strstrip (*raw);
+  return *raw != NULL;
+}
+
+static void
+tp_config_set_range_error (GError     **error,
+                           const char  *group,
+                           const char  *key,
+                           const char  *raw,
+                           gint64       min_value,
+                           guint64      max_value)
+{
+  g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG,
+               "Invalid value “%s” for key “%s” in group “%s”: "
+               "expected a whole number from %" G_GINT64_FORMAT " to %" G_GUINT64_FORMAT,
+               raw, key, group, min_value, max_value);
+}
+
+/**
+ * tp_config_get_uint:
+ * @config: (nullable): a keyfile, or %NULL for none
+ * @group: the pool's group
+ * @key: the key to read
+ * @min_value: smallest value allowed
+ * @max_value: largest value allowed
+ * @value: (inout): keeps its value when the key is absent
+ * @was_set: (out) (optional): whether the key is present
+ * @error: return location for a #GError
+ *
+ * Reads an unsigned integer strictly: unlike g_key_file_get_uint64() it
+ * refuses signs, trailing garbage and values out of `[min_value, max_value]`
+ * with a %TP_POOL_ERROR_CONFIG that names the group, key, value and range.
+ *
+ * Returns: %TRUE when the key is absent or valid
+ *
+ * Since: 1.0
+ */
+gboolean
+tp_config_get_uint (GKeyFile    *config,
+                    const char  *group,
+                    const char  *key,
+                    guint        min_value,
+                    guint        max_value,
+                    guint       *value,
+                    gboolean    *was_set,
+                    GError     **error)
+{
+  g_autofree char *raw = NULL;
+  guint64 parsed;
+
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (value != NULL, FALSE);
+
+  if (was_set != NULL)
+    *was_set = FALSE;
+  if (!tp_config_get_raw (config, group, key, &raw))
+    return TRUE;
+
+  if (raw[0] == '+' || raw[0] == '-' ||
+      !g_ascii_string_to_unsigned (raw, 10, min_value, max_value, &parsed, NULL))
+    {
+      tp_config_set_range_error (error, group, key, raw, min_value, max_value);
+      return FALSE;
+    }
+
+  *value = (guint) parsed;
+  if (was_set != NULL)
+    *was_set = TRUE;
+  return TRUE;
+}
+
+/**
+ * tp_config_get_int:
+ * @config: (nullable): a keyfile, or %NULL for none
+ * @group: the pool's group
+ * @key: the key to read
+ * @min_value: smallest value allowed
+ * @max_value: largest value allowed
+ * @value: (inout): keeps its value when the key is absent
+ * @was_set: (out) (optional): whether the key is present
+ * @error: return location for a #GError
+ *
+ * Reads a signed integer strictly, like tp_config_get_uint().
+ *
+ * Returns: %TRUE when the key is absent or valid
+ *
+ * Since: 1.0
+ */
+gboolean
+tp_config_get_int (GKeyFile    *config,
+                   const char  *group,
+                   const char  *key,
+                   int          min_value,
+                   int          max_value,
+                   int         *value,
+                   gboolean    *was_set,
+                   GError     **error)
+{
+  g_autofree char *raw = NULL;
+  gint64 parsed;
+
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (value != NULL, FALSE);
+
+  if (was_set != NULL)
+    *was_set = FALSE;
+  if (!tp_config_get_raw (config, group, key, &raw))
+    return TRUE;
+
+  if (raw[0] == '+' ||
+      !g_ascii_string_to_signed (raw, 10, min_value, max_value, &parsed, NULL))
+    {
+      g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG,
+                   "Invalid value “%s” for key “%s” in group “%s”: "
+                   "expected a whole number from %d to %d",
+                   raw, key, group, min_value, max_value);
+      return FALSE;
+    }
+
+  *value = (int) parsed;
+  if (was_set != NULL)
+    *was_set = TRUE;
+  return TRUE;
+}
+
+gboolean
+tp_config_get_string (GKeyFile    *config,
+                      const char  *group,
+                      const char  *key,
+                      char       **value,
+                      GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *parsed = NULL;
+
+  if (config == NULL || !g_key_file_has_key (config, group, key, NULL))
+    return TRUE;
+
+  parsed = g_key_file_get_string (config, group, key, &local_error);
+  if (parsed == NULL)
+    {
+      g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG,
+                   "Invalid value for key “%s” in group “%s”: %s",
+                   key, group, local_error->message);
+      return FALSE;
+    }
+
+  g_strstrip (parsed);
+  g_free (*value);
+  *value = g_steal_pointer (&parsed);
+  return TRUE;
+}
+
+static void
+tp_config_append_keys (GPtrArray          *valid,
+                       const char * const *keys)
+{
+  for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
+    {
+      if (!g_ptr_array_find_with_equal_func (valid, keys[i], g_str_equal, NULL))
+        g_ptr_array_add (valid, (gpointer) keys[i]);
+    }
+}
+
+static int
+tp_config_compare_keys (gconstpointer a,
+                        gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+gboolean
+tp_config_check_keys (GKeyFile           *config,
+                      const char         *group,
+                      const char         *kind,
+                      const char * const *core_keys,
+                      const char * const *queue_keys,
+                      const char * const *scale_keys,
+                      GError            **error)
+{
+  g_autoptr(GPtrArray) valid = g_ptr_array_new ();
+  g_auto(GStrv) keys = NULL;
+
+  if (config == NULL)
+    return TRUE;
+
+  tp_config_append_keys (valid, core_keys);
+  tp_config_append_keys (valid, scale_keys);
+  tp_config_append_keys (valid, queue_keys);
+  g_ptr_array_sort (valid, tp_config_compare_keys);
+
+  keys = g_key_file_get_keys (config, group, NULL, NULL);
+  for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
+    {
+      g_autofree char *list = NULL;
+
+      if (g_ptr_array_find_with_equal_func (valid, keys[i], g_str_equal, NULL))
+        continue;
+
+      g_ptr_array_add (valid, NULL);
+      list = g_strjoinv (", ", (char **) valid->pdata);
+      g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG,
+                   "Unknown key “%s” in group “%s” for kind “%s”: valid keys are %s",
+                   keys[i], group, kind, list);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+char **
+tp_config_get_plugin_path (GKeyFile   *config,
+                           const char *group)
+{
+  g_autofree char *raw = NULL;
+
+  if (config == NULL || !g_key_file_has_key (config, group, "plugin-path", NULL))
+    return NULL;
+
+  raw = g_key_file_get_string (config, group, "plugin-path", NULL);
+  if (raw == NULL)
+    return NULL;
+
+  return g_strsplit (raw, ";", -1);
+}

@@ -1,0 +1,94 @@
+/* tp-job-private.h: a submission as the pool tracks it
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <taskpool/tp-plugin.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  TP_JOB_NEW,       /* being submitted, not yet in any list */
+  TP_JOB_BACKLOG,   /* waiting for room in a full queue */
+  TP_JOB_QUEUED,    /* in the queue strategy */
+  TP_JOB_READY,     /* owns a worker slot, waiting to run on the pool's context */
+  TP_JOB_RUNNING,   /* owns a worker slot and executes */
+  TP_JOB_FINISHED,  /* left the pool's lists; its result is on its way */
+} TpJobState;
+
+/* A job lives from submission until its GTask is finalized (the GTask owns it
+ * through qdata), so the pool never frees a job that a callback may still see.
+ * The GTask owns job_data as its task data. */
+struct _TpJob
+{
+  TpJob              *prev;        /* in the backlog, ready or running list */
+  TpJob              *next;
+  GTask              *task;        /* a reference while the pool holds the job */
+  TpPool             *pool;        /* strong */
+  GTaskThreadFunc     func;
+  gpointer            job_data;
+  GCancellable       *cancellable; /* the one the job sees: borrowed */
+  GAsyncReadyCallback callback;
+  gpointer            user_data;
+  GMainContext       *context;     /* the submitter's, for a lost job's error */
+  gpointer            queue_data;
+  guint64             sequence;
+  gint64              submit_time;
+  int                 weight;
+  gulong              cancel_id;
+  guint8              state;
+  guint8              in_thread : 1;
+  guint8              delivered : 1;
+  guint8              cancel_early : 1;
+};
+
+/* An intrusive doubly-linked list of jobs */
+typedef struct {
+  TpJob *head;
+  TpJob *tail;
+  guint  length;
+} TpJobList;
+
+static inline void
+tp_job_list_push_tail (TpJobList *list,
+                       TpJob     *job)
+{
+  job->next = NULL;
+  job->prev = list->tail;
+  if (list->tail != NULL)
+    list->tail->next = job;
+  else
+    list->head = job;
+  list->tail = job;
+  list->length++;
+}
+
+static inline void
+tp_job_list_unlink (TpJobList *list,
+                    TpJob     *job)
+{
+  if (job->prev != NULL)
+    job->prev->next = job->next;
+  else
+    list->head = job->next;
+  if (job->next != NULL)
+    job->next->prev = job->prev;
+  else
+    list->tail = job->prev;
+  job->prev = job->next = NULL;
+  list->length--;
+}
+
+static inline TpJob *
+tp_job_list_pop_head (TpJobList *list)
+{
+  TpJob *job = list->head;
+
+  if (job != NULL)
+    tp_job_list_unlink (list, job);
+  return job;
+}
+
+G_END_DECLS

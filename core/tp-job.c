@@ -1,0 +1,118 @@
+/* tp-job.c: the job accessors of the plugin SDK
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "tp-job-private.h"
+
+/**
+ * tp_job_get_weight:
+ * @job: a queued job
+ *
+ * Gets the job's weight: smaller runs first in a priority queue.
+ *
+ * Returns: the weight given at submission, or the pool's `default-weight`
+ *
+ * Since: 1.0
+ */
+int
+tp_job_get_weight (const TpJob *job)
+{
+  g_return_val_if_fail (job != NULL, 0);
+
+  return job->weight;
+}
+
+/**
+ * tp_job_get_sequence:
+ * @job: a queued job
+ *
+ * Gets the job's submission sequence number: unique in its pool and
+ * increasing in submission order, to break ties.
+ *
+ * Returns: the sequence number
+ *
+ * Since: 1.0
+ */
+guint64
+tp_job_get_sequence (const TpJob *job)
+{
+  g_return_val_if_fail (job != NULL, 0);
+
+  return job->sequence;
+}
+
+/**
+ * tp_job_get_submit_time:
+ * @job: a queued job
+ *
+ * Gets when the job was submitted, for strategies that age jobs.
+ *
+ * Returns: the g_get_monotonic_time() of the submission, in microseconds
+ *
+ * Since: 1.0
+ */
+gint64
+tp_job_get_submit_time (const TpJob *job)
+{
+  g_return_val_if_fail (job != NULL, 0);
+
+  return job->submit_time;
+}
+
+/**
+ * tp_job_get_in_thread:
+ * @job: a queued job
+ *
+ * Gets whether the job is a thread job.
+ *
+ * Returns: %TRUE for a thread job, %FALSE for an async job
+ *
+ * Since: 1.0
+ */
+gboolean
+tp_job_get_in_thread (const TpJob *job)
+{
+  g_return_val_if_fail (job != NULL, FALSE);
+
+  return job->in_thread;
+}
+
+/**
+ * tp_job_get_queue_data:
+ * @job: a queued job
+ *
+ * Gets the pointer the queue strategy stored in @job.
+ *
+ * Returns: (nullable): what tp_job_set_queue_data() stored, %NULL at first
+ *
+ * Since: 1.0
+ */
+gpointer
+tp_job_get_queue_data (const TpJob *job)
+{
+  g_return_val_if_fail (job != NULL, NULL);
+
+  return job->queue_data;
+}
+
+/**
+ * tp_job_set_queue_data:
+ * @job: a queued job
+ * @queue_data: (nullable): the strategy's pointer, such as a list link or an index
+ *
+ * Stores one pointer of the queue strategy's in @job, so that `remove` can
+ * find the job without a search.
+ *
+ * Since: 1.0
+ */
+void
+tp_job_set_queue_data (TpJob    *job,
+                       gpointer  queue_data)
+{
+  g_return_if_fail (job != NULL);
+
+  job->queue_data = queue_data;
+}

@@ -1,0 +1,22 @@
+/* tp-registry-private.h: the process-wide plugin registry
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <taskpool/tp-plugin.h>
+
+G_BEGIN_DECLS
+
+gboolean               tp_registry_load_file    (const char          *path,
+                                                 GError             **error);
+const TpQueueStrategy *tp_registry_lookup_queue (const char * const  *extra_dirs,
+                                                 const char          *name,
+                                                 GError             **error);
+const TpScaleStrategy *tp_registry_lookup_scale (const char * const  *extra_dirs,
+                                                 const char          *name,
+                                                 GError             **error);
+char                  *tp_registry_describe     (const char * const  *extra_dirs);
+
+G_END_DECLS

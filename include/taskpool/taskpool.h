@@ -1,0 +1,14 @@
+/* taskpool.h: the libtaskpool umbrella header
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#define TASKPOOL_INSIDE
+# include "tp-version-macros.h"
+# include "tp-enum-types.h"
+# include "tp-pool.h"
+#undef TASKPOOL_INSIDE

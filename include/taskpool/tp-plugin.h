@@ -1,0 +1,292 @@
+/* tp-plugin.h: the libtaskpool plugin SDK
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A strategy plugin includes this header (and nothing else of libtaskpool)
+ * and builds against `pkg-config --cflags --libs taskpool-1`.
+ */
+
+#pragma once
+
+#include <gmodule.h>
+#include <taskpool/taskpool.h>
+
+#define TASKPOOL_INSIDE
+# include "tp-version-macros.h"
+#undef TASKPOOL_INSIDE
+
+G_BEGIN_DECLS
+
+/**
+ * TP_PLUGIN_ABI_VERSION:
+ *
+ * The plugin ABI this header describes. The registry refuses a plugin whose
+ * descriptor carries another version.
+ *
+ * Since: 1.0
+ */
+#define TP_PLUGIN_ABI_VERSION 1
+
+/**
+ * TP_PLUGIN_ENTRY_SYMBOL:
+ *
+ * The one symbol a plugin exports: a #TpPluginEntryFunc.
+ *
+ * Since: 1.0
+ */
+#define TP_PLUGIN_ENTRY_SYMBOL "tp_plugin_get_descriptor"
+
+/**
+ * TpJob:
+ *
+ * A queued job as a queue strategy sees it. Strategies read it through the
+ * `tp_job_get_*()` accessors and may keep one pointer of their own in it with
+ * tp_job_set_queue_data(); the rest belongs to the pool.
+ *
+ * Since: 1.0
+ */
+typedef struct _TpJob TpJob;
+
+TP_AVAILABLE_IN_ALL
+int           tp_job_get_weight        (const TpJob *job);
+TP_AVAILABLE_IN_ALL
+guint64       tp_job_get_sequence      (const TpJob *job);
+TP_AVAILABLE_IN_ALL
+gint64        tp_job_get_submit_time   (const TpJob *job);
+TP_AVAILABLE_IN_ALL
+gboolean      tp_job_get_in_thread     (const TpJob *job);
+TP_AVAILABLE_IN_ALL
+gpointer      tp_job_get_queue_data    (const TpJob *job);
+TP_AVAILABLE_IN_ALL
+void          tp_job_set_queue_data    (TpJob       *job,
+                                        gpointer     queue_data);
+
+/**
+ * TpQueueStrategy:
+ * @struct_size: `sizeof (TpQueueStrategy)` as the plugin was built
+ * @name: the strategy's name: the queue half of a kind (`fifo` in `fixed-fifo`);
+ *   ASCII letters, digits, `-` and `_`
+ * @description: one line for listings
+ * @keys: (nullable): NULL-terminated keyfile keys the strategy reads
+ * @create: makes an empty queue; @config is %NULL when the pool was not
+ *   configured from a keyfile
+ * @destroy: frees an empty queue
+ * @push: adds @job
+ * @pop: removes and returns the job that runs next, or %NULL when empty
+ * @remove: removes @job, which is in the queue (a cancelled or discarded job)
+ * @length: the number of queued jobs
+ *
+ * The vtable of a queue strategy: which waiting job runs next. The pool calls
+ * every function with its lock held, so a queue needs no locking of its own
+ * and must not call back into the pool.
+ *
+ * Since: 1.0
+ */
+typedef struct _TpQueueStrategy TpQueueStrategy;
+struct _TpQueueStrategy
+{
+  gsize               struct_size;
+  const char         *name;
+  const char         *description;
+  const char * const *keys;
+
+  gpointer  (*create)  (GKeyFile    *config,
+                        const char  *group,
+                        GError     **error);
+  void      (*destroy) (gpointer     queue);
+  void      (*push)    (gpointer     queue,
+                        TpJob       *job);
+  TpJob    *(*pop)     (gpointer     queue);
+  void      (*remove)  (gpointer     queue,
+                        TpJob       *job);
+  guint     (*length)  (gpointer     queue);
+};
+
+/**
+ * TpScaleLimits:
+ * @size: workers at start
+ * @min_size: the smallest size scaling may reach
+ * @max_size: the largest size scaling may reach
+ * @size_set: whether the application set @size
+ * @min_size_set: whether the application set @min_size
+ * @max_size_set: whether the application set @max_size
+ *
+ * The size bounds of a pool. A scaling strategy's `create` fills in the
+ * defaults of what was not set and checks the rest; the pool then checks
+ * `min_size <= size <= max_size` and `1 <= max_size <= TP_POOL_MAX_SIZE`.
+ *
+ * Since: 1.0
+ */
+typedef struct _TpScaleLimits TpScaleLimits;
+struct _TpScaleLimits
+{
+  guint    size;
+  guint    min_size;
+  guint    max_size;
+  gboolean size_set;
+  gboolean min_size_set;
+  gboolean max_size_set;
+};
+
+/**
+ * TpScaleStats:
+ * @struct_size: `sizeof (TpScaleStats)` as the pool was built
+ * @now: monotonic time of the snapshot, in microseconds
+ * @size: live workers
+ * @target: the size the pool is heading for
+ * @running: jobs executing
+ * @waiting: jobs queued
+ * @idle_workers: live workers without a job
+ * @min_size: lower bound of the size
+ * @max_size: upper bound of the size
+ * @oldest_wait_us: how long the oldest queued job has waited, 0 when none waits
+ * @longest_idle_us: how long the longest-idle worker has been idle, 0 when none is idle
+ * @submitted: jobs accepted since the pool started
+ * @completed: jobs that left a worker since the pool started
+ *
+ * A snapshot of a pool's load, given to a scaling strategy's `decide`.
+ *
+ * Since: 1.0
+ */
+typedef struct _TpScaleStats TpScaleStats;
+struct _TpScaleStats
+{
+  gsize   struct_size;
+  gint64  now;
+  guint   size;
+  guint   target;
+  guint   running;
+  guint   waiting;
+  guint   idle_workers;
+  guint   min_size;
+  guint   max_size;
+  gint64  oldest_wait_us;
+  gint64  longest_idle_us;
+  guint64 submitted;
+  guint64 completed;
+};
+
+/**
+ * TpScaleStrategy:
+ * @struct_size: `sizeof (TpScaleStrategy)` as the plugin was built
+ * @name: the strategy's name: the scaler half of a kind (`fixed` in `fixed-fifo`);
+ *   ASCII letters, digits and `_` (no `-`: the first `-` of a kind ends the scaler)
+ * @description: one line for listings
+ * @keys: (nullable): NULL-terminated keyfile keys the strategy reads; `size`,
+ *   `min-size` and `max-size` are read by the pool for the strategy, and are
+ *   accepted in a keyfile only when listed here
+ * @create: makes a scaler; fills the defaults of @limits and validates it
+ * @destroy: frees the scaler
+ * @decide: (nullable): returns the size the pool should have; sets
+ *   `*next_check_us` to the delay after which it wants to be asked again, or
+ *   to -1 to be asked only when the load changes. %NULL for a strategy whose
+ *   size changes only through tp_pool_scale().
+ *
+ * The vtable of a scaling strategy: how many workers there should be. The
+ * pool clamps the answer to `[min_size, max_size]` and applies it. `decide`
+ * is called with the pool's lock held, when a job must wait, when a worker
+ * goes idle and when the delay it asked for has passed, never while the
+ * pool is idle without having asked.
+ *
+ * Since: 1.0
+ */
+typedef struct _TpScaleStrategy TpScaleStrategy;
+struct _TpScaleStrategy
+{
+  gsize               struct_size;
+  const char         *name;
+  const char         *description;
+  const char * const *keys;
+
+  gpointer  (*create)  (GKeyFile            *config,
+                        const char          *group,
+                        TpScaleLimits       *limits,
+                        GError             **error);
+  void      (*destroy) (gpointer             scaler);
+  guint     (*decide)  (gpointer             scaler,
+                        const TpScaleStats  *stats,
+                        gint64              *next_check_us);
+};
+
+/**
+ * TpPluginDescriptor:
+ * @abi_version: %TP_PLUGIN_ABI_VERSION
+ * @struct_size: `sizeof (TpPluginDescriptor)` as the plugin was built
+ * @name: the module's name
+ * @version: the module's version
+ * @description: one line for listings
+ * @queue_strategies: (nullable): NULL-terminated queue strategies
+ * @scale_strategies: (nullable): NULL-terminated scaling strategies
+ *
+ * What a plugin's entry point returns: a static description of the module
+ * and of the strategies it provides. Write it with TP_PLUGIN_DEFINE().
+ *
+ * Since: 1.0
+ */
+typedef struct _TpPluginDescriptor TpPluginDescriptor;
+struct _TpPluginDescriptor
+{
+  guint32                         abi_version;
+  gsize                           struct_size;
+  const char                     *name;
+  const char                     *version;
+  const char                     *description;
+  const TpQueueStrategy * const  *queue_strategies;
+  const TpScaleStrategy * const  *scale_strategies;
+};
+
+/**
+ * TpPluginEntryFunc:
+ *
+ * The type of the symbol named %TP_PLUGIN_ENTRY_SYMBOL.
+ *
+ * Returns: (transfer none) (nullable): the plugin's static descriptor
+ *
+ * Since: 1.0
+ */
+typedef const TpPluginDescriptor *(*TpPluginEntryFunc) (void);
+
+/**
+ * TP_PLUGIN_DEFINE:
+ * @module_name: the module's name, a string
+ * @module_version: the module's version, a string
+ * @module_description: one line, a string
+ * @queues: a NULL-terminated array of `const TpQueueStrategy *`, or %NULL
+ * @scalers: a NULL-terminated array of `const TpScaleStrategy *`, or %NULL
+ *
+ * Defines and exports the plugin's entry point.
+ *
+ * Since: 1.0
+ */
+#define TP_PLUGIN_DEFINE(module_name, module_version, module_description, queues, scalers) \
+  G_MODULE_EXPORT const TpPluginDescriptor *tp_plugin_get_descriptor (void);             \
+  G_MODULE_EXPORT const TpPluginDescriptor *                                              \
+  tp_plugin_get_descriptor (void)                                                         \
+  {                                                                                       \
+    static const TpPluginDescriptor descriptor = {                                        \
+      TP_PLUGIN_ABI_VERSION, sizeof (TpPluginDescriptor),                                 \
+      module_name, module_version, module_description, queues, scalers,                   \
+    };                                                                                    \
+    return &descriptor;                                                                   \
+  }
+
+TP_AVAILABLE_IN_ALL
+gboolean      tp_config_get_uint       (GKeyFile    *config,
+                                        const char  *group,
+                                        const char  *key,
+                                        guint        min_value,
+                                        guint        max_value,
+                                        guint       *value,
+                                        gboolean    *was_set,
+                                        GError     **error);
+TP_AVAILABLE_IN_ALL
+gboolean      tp_config_get_int        (GKeyFile    *config,
+                                        const char  *group,
+                                        const char  *key,
+                                        int          min_value,
+                                        int          max_value,
+                                        int         *value,
+                                        gboolean    *was_set,
+                                        GError     **error);
+
+G_END_DECLS
