@@ -27,5 +27,7 @@ void    tp_idle_ring_clear       (TpIdleRing *ring);
 
 guint64 tp_pool_get_submitted    (TpPool *self);
 guint64 tp_pool_get_completed    (TpPool *self);
+/* When the pool's source will next wake its context: -1 for never */
+gint64  tp_pool_get_ready_time   (TpPool *self);
 
 G_END_DECLS

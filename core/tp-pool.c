@@ -2323,4 +2323,15 @@ tp_pool_get_completed (TpPool *self)
   return value;
 }
 
+gint64
+tp_pool_get_ready_time (TpPool *self)
+{
+  gint64 value;
+
+  tp_pool_lock (self);
+  value = self->ready_time;
+  g_mutex_unlock (&self->mutex);
+  return value;
+}
+
 /* }}} */
