@@ -1143,6 +1143,12 @@ tp_pool_set_property (GObject      *object,
 {
   TpPool *self = TP_POOL (object);
 
+  if (self->queue != NULL)
+    {
+      g_critical ("TpPool:%s can only be set at construction", pspec->name);
+      return;
+    }
+
   switch (prop_id)
     {
     case PROP_KIND:
@@ -1193,6 +1199,10 @@ tp_pool_class_init (TpPoolClass *klass)
   GParamFlags construct_flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                                 G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
   GParamFlags read_flags = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
+  /* Not G_PARAM_CONSTRUCT_ONLY: GObject would set the default of every
+   * construct property, and a scaler must know which sizes were given.
+   * tp_pool_set_property() refuses them once the pool is initialized. */
+  GParamFlags size_flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
 
   object_class->finalize = tp_pool_finalize;
   object_class->get_property = tp_pool_get_property;
@@ -1214,34 +1224,35 @@ tp_pool_class_init (TpPoolClass *klass)
    *
    * At construction, the workers a pool starts with (default 3 for fixed
    * pools, `min-size` for autoscale pools); when read, the live workers.
+   * Settable only at construction.
    *
    * Since: 1.0
    */
   properties[PROP_SIZE] =
-    g_param_spec_uint ("size", NULL, NULL, 0, TP_POOL_MAX_SIZE, 3, construct_flags);
+    g_param_spec_uint ("size", NULL, NULL, 0, TP_POOL_MAX_SIZE, 3, size_flags);
 
   /**
    * TpPool:min-size:
    *
    * The smallest size scaling may reach: default 0 for fixed pools, 3 for
-   * autoscale pools.
+   * autoscale pools. Settable only at construction.
    *
    * Since: 1.0
    */
   properties[PROP_MIN_SIZE] =
-    g_param_spec_uint ("min-size", NULL, NULL, 0, TP_POOL_MAX_SIZE, 0, construct_flags);
+    g_param_spec_uint ("min-size", NULL, NULL, 0, TP_POOL_MAX_SIZE, 0, size_flags);
 
   /**
    * TpPool:max-size:
    *
    * The largest size scaling may reach: default %TP_POOL_MAX_SIZE for fixed
-   * pools, `min-size` + 5 for autoscale pools.
+   * pools, `min-size` + 5 for autoscale pools. Settable only at construction.
    *
    * Since: 1.0
    */
   properties[PROP_MAX_SIZE] =
     g_param_spec_uint ("max-size", NULL, NULL, 0, TP_POOL_MAX_SIZE, TP_POOL_MAX_SIZE,
-                       construct_flags);
+                       size_flags);
 
   /**
    * TpPool:queue-capacity:

@@ -76,6 +76,7 @@ tp_test_log_init (TpTestLog *log)
   g_mutex_init (&log->lock);
   log->order = g_ptr_array_new_with_free_func (g_free);
   log->results = g_ptr_array_new_with_free_func (g_free);
+  log->context = g_main_context_default ();
 }
 
 void
@@ -116,9 +117,12 @@ tp_test_job_free (gpointer data)
 {
   TpTestJob *job = data;
 
-  g_atomic_int_inc (&job->log->destroyed);
+  TpTestLog *log = job->log;
+
   g_free (job->name);
   g_free (job);
+  g_atomic_int_inc (&log->destroyed);
+  g_main_context_wakeup (log->context);
 }
 
 static void
@@ -132,6 +136,8 @@ tp_test_job_enter (TpTestJob *job)
   log->peak = MAX (log->peak, log->running);
   g_ptr_array_add (log->order, g_strdup (job->name));
   g_mutex_unlock (&log->lock);
+  /* A thread job enters on a worker thread: wake whoever waits for it */
+  g_main_context_wakeup (log->context);
 }
 
 static void
@@ -226,6 +232,20 @@ tp_test_job_func (GTask        *task,
       break;
     case TP_TEST_JOB_WAIT_CANCEL:
       g_assert_nonnull (cancellable);
+      if (in_thread)
+        {
+          /* A blocking job: wait for the cancellation without polling */
+          GPollFD pollfd;
+
+          g_assert_true (g_cancellable_make_pollfd (cancellable, &pollfd));
+          while (!g_cancellable_is_cancelled (cancellable))
+            g_poll (&pollfd, 1, -1);
+          g_cancellable_release_fd (cancellable);
+          tp_test_job_leave (job);
+          g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                   "job %s saw its cancellation", job->name);
+          break;
+        }
       /* The handler runs at once if already cancelled */
       job->held = g_object_ref (task);
       job->cancellable = g_object_ref (cancellable);

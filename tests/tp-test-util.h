@@ -40,6 +40,7 @@ typedef struct {
   guint      lost;          /* TP_POOL_ERROR_JOB_LOST */
   GPtrArray *order;         /* job names, in the order they started */
   GPtrArray *results;       /* results, in callback order */
+  GMainContext *context;    /* woken when a job's data is destroyed: it may be on any thread */
 } TpTestLog;
 
 void      tp_test_log_init        (TpTestLog *log);
