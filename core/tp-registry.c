@@ -3,7 +3,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The registry is process-wide: a module is opened once, made resident, and
- * its strategies stay registered for the life of the process. Folders are
+ * its strategies stay registered for the life of the process. Names are
+ * process-wide too: the first module that registers a name owns it, and a
+ * later module that brings the same name is refused as a whole. Folders are
  * scanned lazily, in search order, only until the wanted name is found; a
  * module that fails is remembered with its reason, so that a failed lookup
  * can say why.
@@ -12,6 +14,8 @@
 #include "config.h"
 
 #include "tp-registry-private.h"
+
+#include <stdlib.h>
 
 typedef struct {
   const TpQueueStrategy *queue;
@@ -250,7 +254,10 @@ tp_registry_open (TpRegistry  *self,
   TpPluginEntryFunc entry_func;
   GModule *module;
 
-  module = g_module_open_full (path, G_MODULE_BIND_LOCAL | G_MODULE_BIND_LAZY, &local_error);
+  /* Not G_MODULE_BIND_LAZY: a plugin that needs a symbol this library lacks
+   * (built against a newer SDK) must be refused now, not kill the process at
+   * its first call. */
+  module = g_module_open_full (path, G_MODULE_BIND_LOCAL, &local_error);
   if (module == NULL)
     {
       g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_PLUGIN,
@@ -288,16 +295,34 @@ tp_registry_open (TpRegistry  *self,
 }
 
 /* Called with the lock held. Returns FALSE (and records why) if the file fails. */
+/* The file's real path, so that a module reached through a symbolic link is
+ * the same module (dlopen() thinks so too). */
+static char *
+tp_registry_real_path (const char *path)
+{
+  g_autofree char *canonical = g_canonicalize_filename (path, NULL);
+  char *resolved = realpath (canonical, NULL);
+
+  if (resolved == NULL)
+    return g_steal_pointer (&canonical);
+
+  canonical = g_strdup (resolved);
+  free (resolved);
+  return g_steal_pointer (&canonical);
+}
+
 static gboolean
 tp_registry_load_locked (TpRegistry  *self,
                          const char  *path,
                          GError     **error)
 {
+  /* Known by its real path; reported by the path it was found at */
+  g_autofree char *identity = tp_registry_real_path (path);
   g_autofree char *canonical = g_canonicalize_filename (path, NULL);
   g_autoptr(GError) local_error = NULL;
   const char *reason;
 
-  if (g_hash_table_lookup_extended (self->files, canonical, NULL, (gpointer *) &reason))
+  if (g_hash_table_lookup_extended (self->files, identity, NULL, (gpointer *) &reason))
     {
       if (reason == NULL)
         return TRUE;
@@ -308,12 +333,12 @@ tp_registry_load_locked (TpRegistry  *self,
 
   if (tp_registry_open (self, canonical, &local_error))
     {
-      g_hash_table_insert (self->files, g_strdup (canonical), NULL);
+      g_hash_table_insert (self->files, g_steal_pointer (&identity), NULL);
       return TRUE;
     }
 
   g_debug ("Plugin %s failed to load: %s", canonical, local_error->message);
-  g_hash_table_insert (self->files, g_strdup (canonical), g_strdup (local_error->message));
+  g_hash_table_insert (self->files, g_steal_pointer (&identity), g_strdup (local_error->message));
   g_ptr_array_add (self->failures, g_strdup_printf ("%s: %s", canonical, local_error->message));
   g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_PLUGIN,
                "Plugin %s failed to load: %s", canonical, local_error->message);
@@ -355,12 +380,14 @@ tp_registry_scan_dir_locked (TpRegistry *self,
   g_autoptr(GDir) gdir = NULL;
   const char *name;
 
-  if (!g_hash_table_add (self->scanned_dirs, g_strdup (canonical)))
+  if (g_hash_table_contains (self->scanned_dirs, canonical))
     return;
 
+  /* A folder that does not exist yet is looked at again next time */
   gdir = g_dir_open (canonical, 0, NULL);
   if (gdir == NULL)
     return;
+  g_hash_table_add (self->scanned_dirs, g_strdup (canonical));
 
   while ((name = g_dir_read_name (gdir)) != NULL)
     {
