@@ -311,6 +311,58 @@ tp_pool_settle_locked (TpPool     *self,
     }
 }
 
+/* A waiter (scale, close, wait-idle) whose cancellable fires stops waiting
+ * at once. A GCancellableSource on the waiter's context rather than a
+ * "cancelled" handler: the handler could not be disconnected from a path that
+ * runs inside another cancellation. */
+static gboolean
+tp_pool_waiter_cancelled_cb (GCancellable *cancellable,
+                             gpointer      data)
+{
+  GTask *task = data;
+  TpPool *self = g_task_get_source_object (task);
+  gboolean found = FALSE;
+
+  tp_pool_lock (self);
+  if (self->close_tasks != NULL)
+    found |= g_ptr_array_remove (self->close_tasks, task);
+  if (self->idle_tasks != NULL)
+    found |= g_ptr_array_remove (self->idle_tasks, task);
+  if (self->scale_tasks != NULL)
+    found |= g_ptr_array_remove (self->scale_tasks, task);
+  g_mutex_unlock (&self->mutex);
+
+  if (found)
+    {
+      g_task_return_error_if_cancelled (task);
+      g_object_unref (task);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static GTask *
+tp_pool_new_waiter (TpPool              *self,
+                    gpointer             source_tag,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  GSource *source;
+
+  g_task_set_source_tag (task, source_tag);
+  if (cancellable == NULL)
+    return task;
+
+  source = g_cancellable_source_new (cancellable);
+  g_source_set_static_name (source, "[taskpool] waiter cancelled");
+  g_source_set_callback (source, G_SOURCE_FUNC (tp_pool_waiter_cancelled_cb),
+                         g_object_ref (task), g_object_unref);
+  g_source_attach (source, g_task_get_context (task));
+  g_task_set_task_data (task, source, (GDestroyNotify) g_source_unref);
+  return task;
+}
+
 static void
 tp_pool_return_tasks (GPtrArray *tasks,
                       gboolean   closed)
@@ -321,10 +373,15 @@ tp_pool_return_tasks (GPtrArray *tasks,
   for (guint i = 0; i < tasks->len; i++)
     {
       GTask *task = tasks->pdata[i];
+      GSource *cancel_source = g_task_get_task_data (task);
+
+      /* Breaks the task → source → task cycle of tp_pool_new_waiter() */
+      if (cancel_source != NULL)
+        g_source_destroy (cancel_source);
 
       if (closed)
         g_task_return_new_error (task, TP_POOL_ERROR, TP_POOL_ERROR_CLOSED,
-                                 "The pool was closed before it reached the size asked for");
+                                 "The pool is closed: it cannot reach the size asked for");
       else
         g_task_return_boolean (task, TRUE);
       g_object_unref (task);
@@ -835,21 +892,34 @@ tp_pool_source_dispatch (GSource     *source,
 
 /* Construction {{{ */
 
+/* "Invalid kind “x”" or, from a keyfile, which group and key said so */
+static char *
+tp_pool_describe_kind (TpPool     *self,
+                       const char *adjective)
+{
+  if (self->group != NULL)
+    return g_strdup_printf ("Invalid value “%s” for key “kind” in group “%s”",
+                            self->kind, self->group);
+  return g_strdup_printf ("%s kind “%s”", adjective, self->kind);
+}
+
 static gboolean
-tp_pool_split_kind (const char  *kind,
+tp_pool_split_kind (TpPool      *self,
+                    const char * const *extra_dirs,
                     char       **scale_name,
                     char       **queue_name,
                     GError     **error)
 {
-  const char *dash = kind != NULL ? strchr (kind, '-') : NULL;
+  const char *kind = self->kind;
+  const char *dash = strchr (kind, '-');
 
   if (dash == NULL || dash == kind || dash[1] == '\0')
     {
-      g_autofree char *kinds = tp_registry_describe (NULL);
+      g_autofree char *kinds = tp_registry_describe (extra_dirs);
+      g_autofree char *what = tp_pool_describe_kind (self, "Invalid");
 
       g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG,
-                   "Invalid kind “%s”: a kind is <scaler>-<queue>; available kinds: %s",
-                   kind ? kind : "(null)", kinds);
+                   "%s: a kind is <scaler>-<queue>; available kinds: %s", what, kinds);
       return FALSE;
     }
 
@@ -867,7 +937,8 @@ tp_pool_find_strategies (TpPool  *self,
   g_auto(GStrv) extra_dirs = tp_config_get_plugin_path (self->config, self->group);
   g_autoptr(GError) local_error = NULL;
 
-  if (!tp_pool_split_kind (self->kind, &scale_name, &queue_name, error))
+  if (!tp_pool_split_kind (self, (const char * const *) extra_dirs, &scale_name, &queue_name,
+                           error))
     return FALSE;
 
   self->scale_vt = tp_registry_lookup_scale ((const char * const *) extra_dirs, scale_name, &local_error);
@@ -877,10 +948,10 @@ tp_pool_find_strategies (TpPool  *self,
   if (self->scale_vt == NULL || self->queue_vt == NULL)
     {
       g_autofree char *kinds = tp_registry_describe ((const char * const *) extra_dirs);
+      g_autofree char *what = tp_pool_describe_kind (self, "Unknown");
 
       g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_PLUGIN,
-                   "Unknown kind “%s”: %s; available kinds: %s",
-                   self->kind, local_error->message, kinds);
+                   "%s: %s; available kinds: %s", what, local_error->message, kinds);
       return FALSE;
     }
   return TRUE;
@@ -1783,7 +1854,8 @@ tp_pool_scale (TpPool *self,
  * tp_pool_scale_async:
  * @self: a pool
  * @delta: workers to add, or to retire when negative
- * @cancellable: (nullable): stops waiting (the scaling itself stays)
+ * @cancellable: (nullable): stops waiting at once with %G_IO_ERROR_CANCELLED;
+ *   the scaling itself stays
  * @callback: (scope async): called when the live size reached the target
  * @user_data: (closure callback): data for @callback
  *
@@ -1804,17 +1876,18 @@ tp_pool_scale_async (TpPool              *self,
   g_return_if_fail (TP_IS_POOL (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, tp_pool_scale_async);
+  task = tp_pool_new_waiter (self, tp_pool_scale_async, cancellable, callback, user_data);
 
   tp_pool_scale (self, delta);
 
   tp_pool_lock (self);
   if (self->state == TP_POOL_CLOSING || self->state == TP_POOL_CLOSED)
     {
+      GPtrArray *tasks = g_ptr_array_new ();
+
       g_mutex_unlock (&self->mutex);
-      g_task_return_new_error (task, TP_POOL_ERROR, TP_POOL_ERROR_CLOSED,
-                               "The pool is closed: it cannot be scaled");
+      g_ptr_array_add (tasks, g_steal_pointer (&task));
+      tp_pool_return_tasks (tasks, TRUE);
       return;
     }
   if (self->scale_tasks == NULL)
@@ -1943,7 +2016,8 @@ tp_pool_running_cancellables_locked (TpPool *self)
  * tp_pool_close_async:
  * @self: a pool
  * @flags: what happens to queued and running jobs
- * @cancellable: (nullable): stops waiting (the pool still closes)
+ * @cancellable: (nullable): stops waiting at once with %G_IO_ERROR_CANCELLED;
+ *   the pool still closes
  * @callback: (scope async): called when no job is left
  * @user_data: (closure callback): data for @callback
  *
@@ -1973,8 +2047,7 @@ tp_pool_close_async (TpPool              *self,
   if (flags & TP_CLOSE_CANCEL_RUNNING)
     flags |= TP_CLOSE_DISCARD_QUEUED;
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, tp_pool_close_async);
+  task = tp_pool_new_waiter (self, tp_pool_close_async, cancellable, callback, user_data);
 
   tp_pool_lock (self);
   if (self->state == TP_POOL_NEW || self->state == TP_POOL_RUNNING)
@@ -2028,7 +2101,7 @@ tp_pool_close_finish (TpPool        *self,
 /**
  * tp_pool_wait_idle_async:
  * @self: a pool
- * @cancellable: (nullable): stops waiting
+ * @cancellable: (nullable): stops waiting at once with %G_IO_ERROR_CANCELLED
  * @callback: (scope async): called when no job is queued or running
  * @user_data: (closure callback): data for @callback
  *
@@ -2047,8 +2120,7 @@ tp_pool_wait_idle_async (TpPool              *self,
   g_return_if_fail (TP_IS_POOL (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, tp_pool_wait_idle_async);
+  task = tp_pool_new_waiter (self, tp_pool_wait_idle_async, cancellable, callback, user_data);
 
   tp_pool_lock (self);
   if (self->idle_tasks == NULL)
