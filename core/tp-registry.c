@@ -302,13 +302,14 @@ tp_registry_real_path (const char *path)
 {
   g_autofree char *canonical = g_canonicalize_filename (path, NULL);
   char *resolved = realpath (canonical, NULL);
+  char *result;
 
   if (resolved == NULL)
     return g_steal_pointer (&canonical);
 
-  canonical = g_strdup (resolved);
+  result = g_strdup (resolved);
   free (resolved);
-  return g_steal_pointer (&canonical);
+  return result;
 }
 
 static gboolean
