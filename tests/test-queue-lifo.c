@@ -1,0 +1,507 @@
+/* test-queue-lifo.c: the LIFO queue strategy, on its vtable and in fixed and autoscale pools
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "tp-test-util.h"
+#include "tp-job-private.h"
+#include "tp-registry-private.h"
+
+#define RANDOM_SEED 0x11f0c0deu
+
+/* The strategy's vtable and a queue made by it, with jobs owned by the test */
+typedef struct {
+  const TpQueueStrategy *vt;
+  gpointer               queue;
+  TpJob                 *jobs;
+  guint                  n_jobs;
+} QueueFixture;
+
+static void
+queue_fixture_set_up (QueueFixture  *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->vt = tp_registry_lookup_queue (NULL, "lifo", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (fixture->vt);
+  g_assert_cmpstr (fixture->vt->name, ==, "lifo");
+  g_assert_cmpuint (fixture->vt->struct_size, ==, sizeof (TpQueueStrategy));
+
+  fixture->queue = fixture->vt->create (NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (fixture->queue);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, 0);
+}
+
+static void
+queue_fixture_tear_down (QueueFixture  *fixture,
+                         gconstpointer  data)
+{
+  /* destroy() takes an empty queue */
+  while (fixture->vt->pop (fixture->queue) != NULL)
+    ;
+  fixture->vt->destroy (fixture->queue);
+  g_free (fixture->jobs);
+}
+
+/* Makes @n_jobs jobs whose sequence is their index */
+static void
+queue_fixture_make_jobs (QueueFixture *fixture,
+                         guint         n_jobs)
+{
+  g_assert_null (fixture->jobs);
+  fixture->jobs = g_new0 (TpJob, n_jobs);
+  fixture->n_jobs = n_jobs;
+  for (guint i = 0; i < n_jobs; i++)
+    {
+      fixture->jobs[i].sequence = i;
+      fixture->jobs[i].weight = 4;
+    }
+}
+
+static void
+push (QueueFixture *fixture,
+      guint         index)
+{
+  guint length = fixture->vt->length (fixture->queue);
+
+  fixture->vt->push (fixture->queue, &fixture->jobs[index]);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, length + 1);
+}
+
+static void
+remove_job (QueueFixture *fixture,
+            guint         index)
+{
+  guint length = fixture->vt->length (fixture->queue);
+
+  fixture->vt->remove (fixture->queue, &fixture->jobs[index]);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, length - 1);
+}
+
+/* Pops one job and checks it is jobs[@index] */
+static void
+assert_pop (QueueFixture *fixture,
+            guint         index)
+{
+  guint length = fixture->vt->length (fixture->queue);
+  TpJob *job = fixture->vt->pop (fixture->queue);
+
+  g_assert_nonnull (job);
+  g_assert_cmpuint (tp_job_get_sequence (job), ==, index);
+  g_assert_true (job == &fixture->jobs[index]);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, length - 1);
+}
+
+static void
+assert_empty (QueueFixture *fixture)
+{
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, 0);
+  g_assert_null (fixture->vt->pop (fixture->queue));
+  g_assert_null (fixture->vt->pop (fixture->queue));
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, 0);
+}
+
+/* Vtable {{{ */
+
+static void
+test_unit_empty (QueueFixture  *fixture,
+                 gconstpointer  data)
+{
+  g_test_summary ("pop on a new queue returns NULL and its length is 0; after a push and a "
+                  "pop it is empty again");
+
+  assert_empty (fixture);
+  queue_fixture_make_jobs (fixture, 1);
+  push (fixture, 0);
+  assert_pop (fixture, 0);
+  assert_empty (fixture);
+}
+
+static void
+test_unit_lifo_order (QueueFixture  *fixture,
+                      gconstpointer  data)
+{
+  const guint n_jobs = 100;
+
+  g_test_summary ("Jobs pop newest first, whatever their weight and sequence, and the length "
+                  "follows every push and pop");
+
+  queue_fixture_make_jobs (fixture, n_jobs);
+  for (guint i = 0; i < n_jobs; i++)
+    {
+      /* Weights must not matter to a LIFO queue */
+      fixture->jobs[i].weight = (i % 2) ? -(int) i : (int) (n_jobs - i);
+      push (fixture, i);
+      g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, i + 1);
+    }
+  for (guint i = n_jobs; i > 0; i--)
+    assert_pop (fixture, i - 1);
+  assert_empty (fixture);
+}
+
+static void
+test_unit_interleaved (QueueFixture  *fixture,
+                       gconstpointer  data)
+{
+  g_test_summary ("Pushes and pops interleaved keep LIFO order: each pop returns the newest "
+                  "job still queued");
+
+  queue_fixture_make_jobs (fixture, 8);
+  push (fixture, 0);
+  push (fixture, 1);
+  assert_pop (fixture, 1);
+  push (fixture, 2);
+  push (fixture, 3);
+  assert_pop (fixture, 3);
+  push (fixture, 4);
+  assert_pop (fixture, 4);
+  assert_pop (fixture, 2);
+  push (fixture, 5);
+  assert_pop (fixture, 5);
+  assert_pop (fixture, 0);
+  assert_empty (fixture);
+  push (fixture, 6);
+  push (fixture, 7);
+  assert_pop (fixture, 7);
+  assert_pop (fixture, 6);
+  assert_empty (fixture);
+}
+
+/* Pushes 0..n_jobs-1, removes @removed, then checks the rest pops newest first */
+static void
+check_remove_one (guint n_jobs,
+                  guint removed)
+{
+  QueueFixture fixture = { NULL, };
+
+  queue_fixture_set_up (&fixture, NULL);
+  queue_fixture_make_jobs (&fixture, n_jobs);
+  for (guint i = 0; i < n_jobs; i++)
+    push (&fixture, i);
+  remove_job (&fixture, removed);
+  g_assert_cmpuint (fixture.vt->length (fixture.queue), ==, n_jobs - 1);
+  for (guint i = n_jobs; i > 0; i--)
+    {
+      if (i - 1 != removed)
+        assert_pop (&fixture, i - 1);
+    }
+  assert_empty (&fixture);
+  queue_fixture_tear_down (&fixture, NULL);
+}
+
+static void
+test_unit_remove_head (void)
+{
+  g_test_summary ("Removing the newest job (the next to pop): the others pop newest first and "
+                  "the length is right");
+  check_remove_one (10, 9);
+}
+
+static void
+test_unit_remove_middle (void)
+{
+  g_test_summary ("Removing a job in the middle: the others pop newest first and the length "
+                  "is right");
+  check_remove_one (10, 5);
+}
+
+static void
+test_unit_remove_tail (void)
+{
+  g_test_summary ("Removing the oldest job (the last to pop): the others pop newest first "
+                  "and the length is right");
+  check_remove_one (10, 0);
+}
+
+static void
+test_unit_remove_each (void)
+{
+  g_test_summary ("Removing the job at each position of stacks of several sizes leaves the "
+                  "others newest first");
+
+  for (guint n_jobs = 1; n_jobs <= 40; n_jobs += 3)
+    {
+      for (guint removed = 0; removed < n_jobs; removed++)
+        check_remove_one (n_jobs, removed);
+    }
+}
+
+static void
+test_unit_remove_then_push (QueueFixture  *fixture,
+                            gconstpointer  data)
+{
+  g_test_summary ("Jobs pushed after removals (holes below the top, a removed top) still pop "
+                  "first, the holes are skipped, and a stack emptied by removals is empty");
+
+  queue_fixture_make_jobs (fixture, 12);
+  for (guint i = 0; i < 5; i++)
+    push (fixture, i);
+  remove_job (fixture, 1);   /* a hole near the bottom */
+  remove_job (fixture, 3);   /* a hole below the top */
+  push (fixture, 5);
+  push (fixture, 6);
+  remove_job (fixture, 6);   /* the top */
+  push (fixture, 7);
+  assert_pop (fixture, 7);
+  assert_pop (fixture, 5);
+  assert_pop (fixture, 4);
+  push (fixture, 8);
+  assert_pop (fixture, 8);
+  assert_pop (fixture, 2);
+  assert_pop (fixture, 0);
+  assert_empty (fixture);
+
+  /* Emptied by removals only, the top last */
+  push (fixture, 9);
+  push (fixture, 10);
+  push (fixture, 11);
+  remove_job (fixture, 9);
+  remove_job (fixture, 10);
+  remove_job (fixture, 11);
+  assert_empty (fixture);
+}
+
+static void
+test_unit_random (QueueFixture  *fixture,
+                  gconstpointer  data)
+{
+  const guint n_ops = 200000;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED);
+  GQueue model = G_QUEUE_INIT;
+  guint next = 0;
+
+  g_test_summary ("Random pushes, pops and removals (fixed seed) match a stack model at "
+                  "every step, while the queue grows and shrinks");
+  g_test_message ("seed %u", RANDOM_SEED);
+
+  queue_fixture_make_jobs (fixture, n_ops);
+  for (guint op = 0; op < n_ops; op++)
+    {
+      /* Drift between growing and draining phases */
+      guint push_bias = (op / 5000) % 2 ? 35 : 60;
+      guint roll = g_rand_int_range (rand, 0, 100);
+
+      if (roll < push_bias && next < fixture->n_jobs)
+        {
+          g_queue_push_tail (&model, &fixture->jobs[next]);
+          push (fixture, next++);
+        }
+      else if (roll < 85 || model.length == 0)
+        {
+          TpJob *expected = g_queue_pop_tail (&model);
+          TpJob *job = fixture->vt->pop (fixture->queue);
+
+          g_assert_true (job == expected);
+        }
+      else
+        {
+          guint nth = g_rand_int_range (rand, 0, model.length);
+          TpJob *job = g_queue_pop_nth (&model, nth);
+
+          fixture->vt->remove (fixture->queue, job);
+        }
+      g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, model.length);
+    }
+
+  while (model.length > 0)
+    g_assert_true (fixture->vt->pop (fixture->queue) == g_queue_pop_tail (&model));
+  assert_empty (fixture);
+}
+
+/* }}} */
+
+/* In a pool {{{ */
+
+/* A pool of one worker, so that queued jobs start one at a time in queue order */
+static TpPool *
+one_worker_pool (const char *kind)
+{
+  if (g_str_has_prefix (kind, "autoscale-"))
+    return tp_test_pool_new (kind, "kind", kind, "min-size", 1, "max-size", 1, NULL);
+  return tp_test_pool_new (kind, "kind", kind, "size", 1, NULL);
+}
+
+/* Submits a job that holds the only worker and waits until it started */
+static TpTestJob *
+hold_the_worker (TpPool    *pool,
+                 TpTestLog *log)
+{
+  TpTestJob *held = tp_test_submit (pool, log, "h", TP_TEST_JOB_HOLD, TP_SUBMIT_DEFAULT, 0, NULL);
+
+  tp_test_wait_count (&log->started, 1);
+  g_assert_cmpuint (tp_pool_get_running (pool), ==, 1);
+  return held;
+}
+
+/* Runs what is due now without blocking; the bound catches a source that re-arms forever */
+static void
+drain_pending (void)
+{
+  guint i;
+
+  for (i = 0; i < 10000 && g_main_context_iteration (NULL, FALSE); i++)
+    ;
+  g_assert_cmpuint (i, <, 10000);
+}
+
+
+static void
+test_pool_lifo_order (gconstpointer data)
+{
+  const char *kind = data;
+  const char *names[] = { "a", "b", "c", "d", "e" };
+  g_autoptr(TpPool) pool = one_worker_pool (kind);
+  g_autofree char *order = NULL;
+  TpTestJob *held;
+  TpTestLog log;
+
+  g_test_summary ("On a pool of one worker, jobs queued behind a running job start newest "
+                  "first once it ends");
+  tp_test_log_init (&log);
+
+  held = hold_the_worker (pool, &log);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    tp_test_submit (pool, &log, names[i], TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, (int) i, NULL);
+  drain_pending ();
+  g_assert_cmpuint (log.started, ==, 1);
+  g_assert_cmpuint (tp_pool_get_size (pool), ==, 1);
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, 5);
+
+  tp_test_release (held);
+  tp_test_wait_count (&log.callbacks, 6);
+  tp_test_wait_count (&log.destroyed, 6);
+
+  order = tp_test_log_order (&log);
+  g_assert_cmpstr (order, ==, "h e d c b a");
+  g_assert_cmpuint (log.done, ==, 6);
+  g_assert_cmpuint (log.peak, ==, 1);
+  g_assert_cmpstr (log.results->pdata[1], ==, "ok:e");
+  g_assert_cmpstr (log.results->pdata[5], ==, "ok:a");
+
+  tp_test_pool_close (pool, TP_CLOSE_DRAIN);
+  tp_test_log_clear (&log);
+}
+
+static void
+test_pool_newer_first (gconstpointer data)
+{
+  const char *kind = data;
+  g_autoptr(TpPool) pool = one_worker_pool (kind);
+  g_autofree char *order = NULL;
+  TpTestJob *held;
+  TpTestJob *second;
+  TpTestLog log;
+
+  g_test_summary ("A job submitted while older ones wait runs before them: the queue is "
+                  "LIFO at every pop, not only for one batch");
+  tp_test_log_init (&log);
+
+  held = hold_the_worker (pool, &log);
+  tp_test_submit (pool, &log, "a", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, 4, NULL);
+  tp_test_submit (pool, &log, "b", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, 4, NULL);
+  second = tp_test_submit (pool, &log, "c", TP_TEST_JOB_HOLD, TP_SUBMIT_DEFAULT, 4, NULL);
+  tp_test_release (held);
+  tp_test_wait_count (&log.started, 2);
+  drain_pending ();
+  g_assert_cmpuint (log.started, ==, 2);
+
+  /* c holds the worker; d and e arrive after a and b */
+  tp_test_submit (pool, &log, "d", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, 4, NULL);
+  tp_test_submit (pool, &log, "e", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, 4, NULL);
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, 4);
+  tp_test_release (second);
+  tp_test_wait_count (&log.callbacks, 6);
+  tp_test_wait_count (&log.destroyed, 6);
+
+  order = tp_test_log_order (&log);
+  g_assert_cmpstr (order, ==, "h c e d b a");
+  g_assert_cmpuint (log.done, ==, 6);
+
+  tp_test_pool_close (pool, TP_CLOSE_DRAIN);
+  tp_test_log_clear (&log);
+}
+
+static void
+test_pool_cancel_middle (gconstpointer data)
+{
+  const char *kind = data;
+  const char *names[] = { "a", "b", "c", "d", "e" };
+  g_autoptr(TpPool) pool = one_worker_pool (kind);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *order = NULL;
+  TpTestJob *held;
+  TpTestLog log;
+
+  g_test_summary ("Cancelling a queued job in the middle completes it at once with "
+                  "G_IO_ERROR_CANCELLED; it never starts and the others keep LIFO order");
+  tp_test_log_init (&log);
+
+  held = hold_the_worker (pool, &log);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    tp_test_submit (pool, &log, names[i], TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, 4,
+                    i == 2 ? cancellable : NULL);
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, 5);
+
+  g_cancellable_cancel (cancellable);
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, 4);
+  tp_test_wait_count (&log.callbacks, 1);
+  g_assert_cmpuint (log.cancelled, ==, 1);
+  g_assert_cmpuint (log.started, ==, 1);
+  tp_test_wait_count (&log.destroyed, 1);
+
+  tp_test_release (held);
+  tp_test_wait_count (&log.callbacks, 6);
+  tp_test_wait_count (&log.destroyed, 6);
+
+  order = tp_test_log_order (&log);
+  g_assert_cmpstr (order, ==, "h e d b a");
+  g_assert_cmpuint (log.done, ==, 5);
+  g_assert_cmpuint (log.cancelled, ==, 1);
+  g_assert_cmpuint (log.callbacks, ==, 6);
+
+  tp_test_pool_close (pool, TP_CLOSE_DRAIN);
+  tp_test_log_clear (&log);
+}
+
+/* }}} */
+
+int
+main (int   argc,
+      char *argv[])
+{
+  const char *kinds[] = { "fixed-lifo", "autoscale-lifo" };
+
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/queue/lifo/empty", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_empty, queue_fixture_tear_down);
+  g_test_add ("/queue/lifo/lifo-order", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_lifo_order, queue_fixture_tear_down);
+  g_test_add ("/queue/lifo/interleaved", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_interleaved, queue_fixture_tear_down);
+  g_test_add_func ("/queue/lifo/remove-head", test_unit_remove_head);
+  g_test_add_func ("/queue/lifo/remove-middle", test_unit_remove_middle);
+  g_test_add_func ("/queue/lifo/remove-tail", test_unit_remove_tail);
+  g_test_add_func ("/queue/lifo/remove-each", test_unit_remove_each);
+  g_test_add ("/queue/lifo/remove-then-push", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_remove_then_push, queue_fixture_tear_down);
+  g_test_add ("/queue/lifo/random", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_random, queue_fixture_tear_down);
+
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      g_autofree char *order_path = g_strdup_printf ("/queue/lifo/pool/%s/lifo-order", kinds[i]);
+      g_autofree char *newer_path = g_strdup_printf ("/queue/lifo/pool/%s/newer-first", kinds[i]);
+      g_autofree char *cancel_path = g_strdup_printf ("/queue/lifo/pool/%s/cancel-middle",
+                                                      kinds[i]);
+
+      g_test_add_data_func (order_path, kinds[i], test_pool_lifo_order);
+      g_test_add_data_func (newer_path, kinds[i], test_pool_newer_first);
+      g_test_add_data_func (cancel_path, kinds[i], test_pool_cancel_middle);
+    }
+
+  return g_test_run ();
+}

@@ -1,0 +1,821 @@
+/* test-queue-priority.c: the priority queue strategy, on its vtable and in fixed and autoscale
+ * pools
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "tp-test-util.h"
+#include "tp-job-private.h"
+#include "tp-registry-private.h"
+
+#define RANDOM_SEED 0x9a10b17eu
+
+/* The strategy's vtable and a queue made by it, with jobs owned by the test */
+typedef struct {
+  const TpQueueStrategy *vt;
+  gpointer               queue;
+  TpJob                 *jobs;
+  guint                  n_jobs;
+} QueueFixture;
+
+static void
+queue_fixture_set_up (QueueFixture  *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->vt = tp_registry_lookup_queue (NULL, "priority", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (fixture->vt);
+  g_assert_cmpstr (fixture->vt->name, ==, "priority");
+  g_assert_cmpuint (fixture->vt->struct_size, ==, sizeof (TpQueueStrategy));
+
+  fixture->queue = fixture->vt->create (NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (fixture->queue);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, 0);
+}
+
+static void
+queue_fixture_tear_down (QueueFixture  *fixture,
+                         gconstpointer  data)
+{
+  /* destroy() takes an empty queue */
+  while (fixture->vt->pop (fixture->queue) != NULL)
+    ;
+  fixture->vt->destroy (fixture->queue);
+  g_free (fixture->jobs);
+}
+
+/* Makes @n_jobs jobs whose sequence is their index, all of weight 4 */
+static void
+queue_fixture_make_jobs (QueueFixture *fixture,
+                         guint         n_jobs)
+{
+  g_assert_null (fixture->jobs);
+  fixture->jobs = g_new0 (TpJob, n_jobs);
+  fixture->n_jobs = n_jobs;
+  for (guint i = 0; i < n_jobs; i++)
+    {
+      fixture->jobs[i].sequence = i;
+      fixture->jobs[i].weight = 4;
+    }
+}
+
+static void
+push (QueueFixture *fixture,
+      guint         index)
+{
+  guint length = fixture->vt->length (fixture->queue);
+
+  fixture->vt->push (fixture->queue, &fixture->jobs[index]);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, length + 1);
+}
+
+static void
+remove_job (QueueFixture *fixture,
+            guint         index)
+{
+  guint length = fixture->vt->length (fixture->queue);
+
+  fixture->vt->remove (fixture->queue, &fixture->jobs[index]);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, length - 1);
+}
+
+/* Pops one job and checks it is jobs[@index] */
+static void
+assert_pop (QueueFixture *fixture,
+            guint         index)
+{
+  guint length = fixture->vt->length (fixture->queue);
+  TpJob *job = fixture->vt->pop (fixture->queue);
+
+  g_assert_nonnull (job);
+  g_assert_cmpint (tp_job_get_weight (job), ==, fixture->jobs[index].weight);
+  g_assert_cmpuint (tp_job_get_sequence (job), ==, fixture->jobs[index].sequence);
+  g_assert_true (job == &fixture->jobs[index]);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, length - 1);
+}
+
+static void
+assert_empty (QueueFixture *fixture)
+{
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, 0);
+  g_assert_null (fixture->vt->pop (fixture->queue));
+  g_assert_null (fixture->vt->pop (fixture->queue));
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, 0);
+}
+
+/* The reference order: by weight, then by sequence; compares two TpJob */
+static int
+compare_jobs (gconstpointer a,
+              gconstpointer b,
+              gpointer      user_data)
+{
+  const TpJob *ja = a;
+  const TpJob *jb = b;
+
+  if (ja->weight != jb->weight)
+    return ja->weight < jb->weight ? -1 : 1;
+  if (ja->sequence != jb->sequence)
+    return ja->sequence < jb->sequence ? -1 : 1;
+  return 0;
+}
+
+/* The reference order of two indices in the jobs array @user_data */
+static int
+compare_indices (gconstpointer a,
+                 gconstpointer b,
+                 gpointer      user_data)
+{
+  const TpJob *jobs = user_data;
+
+  return compare_jobs (&jobs[*(const guint *) a], &jobs[*(const guint *) b], NULL);
+}
+
+/* Pops every job and checks they come out sorted by (weight, sequence): @queued holds the
+ * indices of the jobs in the queue, in any order */
+static void
+assert_drain_sorted (QueueFixture *fixture,
+                     GArray       *queued)
+{
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, queued->len);
+  g_array_sort_with_data (queued, compare_indices, fixture->jobs);
+  for (guint i = 0; i < queued->len; i++)
+    assert_pop (fixture, g_array_index (queued, guint, i));
+  assert_empty (fixture);
+}
+
+static GArray *
+push_all (QueueFixture *fixture)
+{
+  GArray *queued = g_array_sized_new (FALSE, FALSE, sizeof (guint), fixture->n_jobs);
+
+  for (guint i = 0; i < fixture->n_jobs; i++)
+    {
+      push (fixture, i);
+      g_array_append_val (queued, i);
+    }
+  return queued;
+}
+
+/* Vtable {{{ */
+
+static void
+test_unit_empty (QueueFixture  *fixture,
+                 gconstpointer  data)
+{
+  g_test_summary ("pop on a new queue returns NULL and its length is 0; after a push and a "
+                  "pop it is empty again");
+
+  assert_empty (fixture);
+  queue_fixture_make_jobs (fixture, 1);
+  push (fixture, 0);
+  assert_pop (fixture, 0);
+  assert_empty (fixture);
+}
+
+static void
+test_unit_priority_order (QueueFixture  *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(GArray) queued = NULL;
+
+  g_test_summary ("Jobs pop smallest weight first, whatever the order they were pushed in");
+
+  queue_fixture_make_jobs (fixture, 50);
+  for (guint i = 0; i < fixture->n_jobs; i++)
+    fixture->jobs[i].weight = (int) ((i * 17) % 50) - 25;   /* a permutation of -25..24 */
+  queued = push_all (fixture);
+  g_assert_true (fixture->vt->pop (fixture->queue) == &fixture->jobs[0]);   /* weight -25 */
+  g_array_remove_index (queued, 0);
+  assert_drain_sorted (fixture, queued);
+}
+
+static void
+test_unit_ties_stable (QueueFixture  *fixture,
+                       gconstpointer  data)
+{
+  const guint n_jobs = 20;
+
+  g_test_summary ("Equal weights pop by increasing sequence number, over all 64 bits, "
+                  "whatever the push order");
+
+  queue_fixture_make_jobs (fixture, n_jobs);
+  for (guint i = 0; i < n_jobs; i++)
+    {
+      /* Rank k in the high half, 20 - k in the low one: truncating the sequence to 32 bits
+       * would reverse the order */
+      guint k = (i * 7) % n_jobs;
+
+      fixture->jobs[i].weight = 7;
+      fixture->jobs[i].sequence = ((guint64) k << 32) | (n_jobs - k);
+    }
+  for (guint i = 0; i < n_jobs; i++)
+    push (fixture, i);
+  for (guint k = 0; k < n_jobs; k++)
+    {
+      TpJob *job = fixture->vt->pop (fixture->queue);
+
+      g_assert_nonnull (job);
+      g_assert_cmpint (tp_job_get_weight (job), ==, 7);
+      g_assert_cmpuint (tp_job_get_sequence (job) >> 32, ==, k);
+      g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, n_jobs - k - 1);
+    }
+  assert_empty (fixture);
+}
+
+static void
+test_unit_ties_mixed (QueueFixture  *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GArray) queued = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  g_test_summary ("Jobs of three weights pushed newest first pop by weight, and within a "
+                  "weight in submission (sequence) order");
+
+  queue_fixture_make_jobs (fixture, 30);
+  for (guint i = fixture->n_jobs; i > 0; i--)
+    {
+      guint index = i - 1;
+
+      fixture->jobs[index].weight = (int) (index % 3);
+      push (fixture, index);
+      g_array_append_val (queued, index);
+    }
+  assert_drain_sorted (fixture, queued);
+}
+
+static void
+test_unit_extreme_weights (QueueFixture  *fixture,
+                           gconstpointer  data)
+{
+  const int weights[] = {
+    G_MAXINT, G_MININT, 0, -1, 1, G_MININT + 1, G_MAXINT - 1, G_MININT, G_MAXINT,
+    -2147483000, 2147483000, -1, 0, G_MININT,
+  };
+  g_autoptr(GArray) queued = NULL;
+
+  g_test_summary ("Negative weights, G_MININT and G_MAXINT, and ties at both ends, sort "
+                  "correctly (no overflow in the comparison)");
+
+  queue_fixture_make_jobs (fixture, G_N_ELEMENTS (weights));
+  for (guint i = 0; i < G_N_ELEMENTS (weights); i++)
+    fixture->jobs[i].weight = weights[i];
+  queued = push_all (fixture);
+
+  /* Spelled out for the three first and the two last */
+  g_assert_true (fixture->vt->pop (fixture->queue) == &fixture->jobs[1]);
+  g_assert_true (fixture->vt->pop (fixture->queue) == &fixture->jobs[7]);
+  g_assert_true (fixture->vt->pop (fixture->queue) == &fixture->jobs[13]);
+  g_array_remove_index (queued, 13);
+  g_array_remove_index (queued, 7);
+  g_array_remove_index (queued, 1);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, queued->len);
+
+  for (guint i = 0; i < queued->len; i++)
+    {
+      if (g_array_index (queued, guint, i) == 0 || g_array_index (queued, guint, i) == 8)
+        g_array_remove_index (queued, i--);
+    }
+  g_array_sort_with_data (queued, compare_indices, fixture->jobs);
+  for (guint i = 0; i < queued->len; i++)
+    assert_pop (fixture, g_array_index (queued, guint, i));
+  assert_pop (fixture, 0);
+  assert_pop (fixture, 8);
+  assert_empty (fixture);
+}
+
+static void
+test_unit_interleaved (QueueFixture  *fixture,
+                       gconstpointer  data)
+{
+  const int weights[] = { 5, 3, 1, 4, 4, 0, 4, 9 };
+
+  g_test_summary ("Pushes and pops interleaved: each pop returns the smallest weight queued, "
+                  "the oldest of equals");
+
+  queue_fixture_make_jobs (fixture, G_N_ELEMENTS (weights));
+  for (guint i = 0; i < G_N_ELEMENTS (weights); i++)
+    fixture->jobs[i].weight = weights[i];
+
+  push (fixture, 0);          /* 5 */
+  push (fixture, 1);          /* 3 */
+  assert_pop (fixture, 1);
+  push (fixture, 2);          /* 1 */
+  push (fixture, 3);          /* 4 */
+  assert_pop (fixture, 2);
+  push (fixture, 4);          /* 4, after 3 */
+  push (fixture, 5);          /* 0 */
+  assert_pop (fixture, 5);
+  assert_pop (fixture, 3);
+  push (fixture, 6);          /* 4, after 4 */
+  assert_pop (fixture, 4);
+  assert_pop (fixture, 6);
+  push (fixture, 7);          /* 9 */
+  assert_pop (fixture, 0);
+  assert_pop (fixture, 7);
+  assert_empty (fixture);
+}
+
+/* Pushes @n_jobs jobs of permuted weights, removes the one of rank @rank in priority order,
+ * then checks the rest pops sorted */
+static void
+check_remove_rank (guint n_jobs,
+                   guint rank)
+{
+  QueueFixture fixture = { NULL, };
+  g_autoptr(GArray) queued = NULL;
+
+  queue_fixture_set_up (&fixture, NULL);
+  queue_fixture_make_jobs (&fixture, n_jobs);
+  for (guint i = 0; i < n_jobs; i++)
+    fixture.jobs[i].weight = (int) ((i * 11) % n_jobs) / 2;   /* with ties */
+  queued = push_all (&fixture);
+  g_array_sort_with_data (queued, compare_indices, fixture.jobs);
+
+  remove_job (&fixture, g_array_index (queued, guint, rank));
+  g_array_remove_index (queued, rank);
+  assert_drain_sorted (&fixture, queued);
+  queue_fixture_tear_down (&fixture, NULL);
+}
+
+static void
+test_unit_remove_head (void)
+{
+  g_test_summary ("Removing the job that would pop next: the others pop in order and the "
+                  "length is right");
+  check_remove_rank (10, 0);
+}
+
+static void
+test_unit_remove_middle (void)
+{
+  g_test_summary ("Removing a job in the middle of the order: the others pop in order and "
+                  "the length is right");
+  check_remove_rank (10, 5);
+}
+
+static void
+test_unit_remove_tail (void)
+{
+  g_test_summary ("Removing the job that would pop last: the others pop in order and the "
+                  "length is right");
+  check_remove_rank (10, 9);
+}
+
+static void
+test_unit_remove_each (void)
+{
+  g_test_summary ("Removing the job of each rank from queues of several sizes (so from every "
+                  "place in the heap) leaves the others in order");
+
+  for (guint n_jobs = 1; n_jobs <= 40; n_jobs += 3)
+    {
+      for (guint rank = 0; rank < n_jobs; rank++)
+        check_remove_rank (n_jobs, rank);
+    }
+}
+
+static void
+test_unit_remove_all (QueueFixture  *fixture,
+                      gconstpointer  data)
+{
+  g_test_summary ("A queue emptied by removals alone is empty and takes new jobs again");
+
+  queue_fixture_make_jobs (fixture, 9);
+  for (guint i = 0; i < 8; i++)
+    {
+      fixture->jobs[i].weight = (int) (i % 4);
+      push (fixture, i);
+    }
+  for (guint i = 0; i < 8; i++)
+    remove_job (fixture, (i * 3) % 8);
+  assert_empty (fixture);
+  push (fixture, 8);
+  assert_pop (fixture, 8);
+  assert_empty (fixture);
+}
+
+static int
+random_weight (GRand *rand)
+{
+  switch (g_rand_int_range (rand, 0, 100))
+    {
+    case 0:
+      return G_MININT;
+    case 1:
+      return G_MAXINT;
+    case 2:
+      return (int) g_rand_int (rand);
+    default:
+      /* A narrow range, for many ties */
+      return g_rand_int_range (rand, -100, 100);
+    }
+}
+
+static void
+test_unit_random_bulk (QueueFixture  *fixture,
+                       gconstpointer  data)
+{
+  const guint n_jobs = 10000;
+  const guint n_removed = 3000;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED);
+  g_autoptr(GArray) queued = NULL;
+  g_autofree gboolean *removed = g_new0 (gboolean, n_jobs);
+
+  g_test_summary ("10000 jobs of random weights (fixed seed), 3000 of them removed at "
+                  "random: the rest pops in (weight, sequence) order, checked against a "
+                  "sorted reference");
+  g_test_message ("seed %u", RANDOM_SEED);
+
+  queue_fixture_make_jobs (fixture, n_jobs);
+  for (guint i = 0; i < n_jobs; i++)
+    fixture->jobs[i].weight = random_weight (rand);
+  queued = push_all (fixture);
+
+  /* A partial Fisher-Yates shuffle picks the jobs to remove */
+  for (guint i = 0; i < n_removed; i++)
+    {
+      guint j = g_rand_int_range (rand, i, n_jobs);
+      guint index = g_array_index (queued, guint, j);
+
+      g_array_index (queued, guint, j) = g_array_index (queued, guint, i);
+      g_array_index (queued, guint, i) = index;
+      remove_job (fixture, index);
+      removed[index] = TRUE;
+    }
+  g_array_remove_range (queued, 0, n_removed);
+  for (guint i = 0; i < queued->len; i++)
+    g_assert_false (removed[g_array_index (queued, guint, i)]);
+
+  assert_drain_sorted (fixture, queued);
+}
+
+static void
+test_unit_random_ops (QueueFixture  *fixture,
+                      gconstpointer  data)
+{
+  const guint n_ops = 100000;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED + 1);
+  g_autoptr(GSequence) model = g_sequence_new (NULL);
+  guint next = 0;
+
+  g_test_summary ("Random pushes, pops and removals (fixed seed) match a sorted model at "
+                  "every step");
+  g_test_message ("seed %u", RANDOM_SEED + 1);
+
+  queue_fixture_make_jobs (fixture, n_ops);
+  for (guint op = 0; op < n_ops; op++)
+    {
+      guint push_bias = (op / 5000) % 2 ? 35 : 60;
+      guint roll = g_rand_int_range (rand, 0, 100);
+      guint length = (guint) g_sequence_get_length (model);
+
+      if (roll < push_bias && next < fixture->n_jobs)
+        {
+          fixture->jobs[next].weight = random_weight (rand);
+          g_sequence_insert_sorted (model, &fixture->jobs[next], compare_jobs, NULL);
+          push (fixture, next++);
+        }
+      else if (roll < 85 || length == 0)
+        {
+          GSequenceIter *first = g_sequence_get_begin_iter (model);
+          TpJob *expected = g_sequence_iter_is_end (first) ? NULL : g_sequence_get (first);
+          TpJob *job = fixture->vt->pop (fixture->queue);
+
+          g_assert_true (job == expected);
+          if (expected != NULL)
+            g_sequence_remove (first);
+        }
+      else
+        {
+          GSequenceIter *iter = g_sequence_get_iter_at_pos (model,
+                                                            g_rand_int_range (rand, 0, length));
+
+          fixture->vt->remove (fixture->queue, g_sequence_get (iter));
+          g_sequence_remove (iter);
+        }
+      g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, g_sequence_get_length (model));
+    }
+
+  while (g_sequence_get_length (model) > 0)
+    {
+      GSequenceIter *first = g_sequence_get_begin_iter (model);
+
+      g_assert_true (fixture->vt->pop (fixture->queue) == g_sequence_get (first));
+      g_sequence_remove (first);
+    }
+  assert_empty (fixture);
+}
+
+/* }}} */
+
+/* In a pool {{{ */
+
+/* A pool of one worker, so that queued jobs start one at a time in queue order */
+static TpPool *
+one_worker_pool (const char *kind)
+{
+  if (g_str_has_prefix (kind, "autoscale-"))
+    return tp_test_pool_new (kind, "kind", kind, "min-size", 1, "max-size", 1, NULL);
+  return tp_test_pool_new (kind, "kind", kind, "size", 1, NULL);
+}
+
+/* Submits a job that holds the only worker and waits until it started */
+static TpTestJob *
+hold_the_worker (TpPool    *pool,
+                 TpTestLog *log)
+{
+  TpTestJob *held = tp_test_submit (pool, log, "h", TP_TEST_JOB_HOLD, TP_SUBMIT_DEFAULT, 0, NULL);
+
+  tp_test_wait_count (&log->started, 1);
+  g_assert_cmpuint (tp_pool_get_running (pool), ==, 1);
+  return held;
+}
+
+/* Runs what is due now without blocking; the bound catches a source that re-arms forever */
+static void
+drain_pending (void)
+{
+  guint i;
+
+  for (i = 0; i < 10000 && g_main_context_iteration (NULL, FALSE); i++)
+    ;
+  g_assert_cmpuint (i, <, 10000);
+}
+
+
+/* Like one_worker_pool(), with a default-weight */
+static TpPool *
+one_worker_pool_weighted (const char *kind,
+                          int         default_weight)
+{
+  if (g_str_has_prefix (kind, "autoscale-"))
+    return tp_test_pool_new (kind, "kind", kind, "min-size", 1, "max-size", 1,
+                             "default-weight", default_weight, NULL);
+  return tp_test_pool_new (kind, "kind", kind, "size", 1, "default-weight", default_weight, NULL);
+}
+
+/* Submits a RETURN job through tp_pool_submit_async(): with the pool's default-weight */
+static void
+submit_plain (TpPool     *pool,
+              TpTestLog  *log,
+              const char *name)
+{
+  tp_pool_submit_async (pool, tp_test_job_func, tp_test_job_new (log, name, TP_TEST_JOB_RETURN),
+                        tp_test_job_free, NULL, tp_test_job_done_cb, log);
+}
+
+typedef struct {
+  const char *name;
+  int         weight;
+} WeightedName;
+
+static const WeightedName weighted[] = {
+  { "a", 5 }, { "b", 1 }, { "c", 3 }, { "d", 1 }, { "e", -2 },
+  { "f", G_MAXINT }, { "g", G_MININT }, { "i", 3 },
+};
+
+static void
+test_pool_priority_order (gconstpointer data)
+{
+  const char *kind = data;
+  g_autoptr(TpPool) pool = one_worker_pool (kind);
+  g_autofree char *order = NULL;
+  TpTestJob *held;
+  TpTestLog log;
+
+  g_test_summary ("On a pool of one worker, jobs queued behind a running job start smallest "
+                  "weight first, equal weights in submission order, G_MININT to G_MAXINT");
+  tp_test_log_init (&log);
+
+  held = hold_the_worker (pool, &log);
+  for (guint i = 0; i < G_N_ELEMENTS (weighted); i++)
+    tp_test_submit (pool, &log, weighted[i].name, TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT,
+                    weighted[i].weight, NULL);
+  drain_pending ();
+  g_assert_cmpuint (log.started, ==, 1);
+  g_assert_cmpuint (tp_pool_get_size (pool), ==, 1);
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, G_N_ELEMENTS (weighted));
+
+  tp_test_release (held);
+  tp_test_wait_count (&log.callbacks, 1 + G_N_ELEMENTS (weighted));
+  tp_test_wait_count (&log.destroyed, 1 + G_N_ELEMENTS (weighted));
+
+  order = tp_test_log_order (&log);
+  g_assert_cmpstr (order, ==, "h g e b d c i a f");
+  g_assert_cmpuint (log.done, ==, 1 + G_N_ELEMENTS (weighted));
+  g_assert_cmpuint (log.peak, ==, 1);
+
+  tp_test_pool_close (pool, TP_CLOSE_DRAIN);
+  tp_test_log_clear (&log);
+}
+
+static void
+test_pool_cancel_middle (gconstpointer data)
+{
+  const char *kind = data;
+  g_autoptr(TpPool) pool = one_worker_pool (kind);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *order = NULL;
+  TpTestJob *held;
+  TpTestLog log;
+
+  g_test_summary ("Cancelling a queued job in the middle of the priority order completes it "
+                  "at once with G_IO_ERROR_CANCELLED; it never starts and the others keep "
+                  "their order");
+  tp_test_log_init (&log);
+
+  held = hold_the_worker (pool, &log);
+  for (guint i = 0; i < G_N_ELEMENTS (weighted); i++)
+    tp_test_submit (pool, &log, weighted[i].name, TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT,
+                    weighted[i].weight, g_str_equal (weighted[i].name, "c") ? cancellable : NULL);
+
+  g_cancellable_cancel (cancellable);
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, G_N_ELEMENTS (weighted) - 1);
+  tp_test_wait_count (&log.callbacks, 1);
+  g_assert_cmpuint (log.cancelled, ==, 1);
+  g_assert_cmpuint (log.started, ==, 1);
+  tp_test_wait_count (&log.destroyed, 1);
+
+  tp_test_release (held);
+  tp_test_wait_count (&log.callbacks, 1 + G_N_ELEMENTS (weighted));
+  tp_test_wait_count (&log.destroyed, 1 + G_N_ELEMENTS (weighted));
+
+  order = tp_test_log_order (&log);
+  g_assert_cmpstr (order, ==, "h g e b d i a f");
+  g_assert_cmpuint (log.done, ==, G_N_ELEMENTS (weighted));
+  g_assert_cmpuint (log.cancelled, ==, 1);
+
+  tp_test_pool_close (pool, TP_CLOSE_DRAIN);
+  tp_test_log_clear (&log);
+}
+
+static void
+test_pool_default_weight (gconstpointer data)
+{
+  const char *kind = data;
+  g_autoptr(TpPool) pool = one_worker_pool_weighted (kind, 2);
+  g_autofree char *order = NULL;
+  int weight = 0;
+  TpTestJob *held;
+  TpTestLog log;
+
+  g_test_summary ("tp_pool_submit_async() gives a job the pool's default-weight (here 2): "
+                  "it runs after weight 1, before weight 3, and in submission order with "
+                  "explicit weight 2");
+  tp_test_log_init (&log);
+
+  g_assert_cmpint (tp_pool_get_default_weight (pool), ==, 2);
+  g_object_get (pool, "default-weight", &weight, NULL);
+  g_assert_cmpint (weight, ==, 2);
+
+  held = hold_the_worker (pool, &log);
+  submit_plain (pool, &log, "p1");
+  tp_test_submit (pool, &log, "w3", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, 3, NULL);
+  tp_test_submit (pool, &log, "w1", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, 1, NULL);
+  submit_plain (pool, &log, "p2");
+  tp_test_submit (pool, &log, "w2", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, 2, NULL);
+  submit_plain (pool, &log, "p3");
+
+  tp_test_release (held);
+  tp_test_wait_count (&log.callbacks, 7);
+  tp_test_wait_count (&log.destroyed, 7);
+
+  order = tp_test_log_order (&log);
+  g_assert_cmpstr (order, ==, "h w1 p1 p2 w2 p3 w3");
+
+  tp_test_pool_close (pool, TP_CLOSE_DRAIN);
+  tp_test_log_clear (&log);
+}
+
+static void
+test_pool_default_weight_default (gconstpointer data)
+{
+  const char *kind = data;
+  g_autoptr(TpPool) pool = one_worker_pool (kind);
+  g_autofree char *order = NULL;
+  TpTestJob *held;
+  TpTestLog log;
+
+  g_test_summary ("Without default-weight, tp_pool_submit_async() uses 4, as in the seed");
+  tp_test_log_init (&log);
+
+  g_assert_cmpint (tp_pool_get_default_weight (pool), ==, 4);
+  held = hold_the_worker (pool, &log);
+  tp_test_submit (pool, &log, "w5", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, 5, NULL);
+  submit_plain (pool, &log, "p");
+  tp_test_submit (pool, &log, "w4", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, 4, NULL);
+  tp_test_submit (pool, &log, "w3", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, 3, NULL);
+
+  tp_test_release (held);
+  tp_test_wait_count (&log.callbacks, 5);
+  tp_test_wait_count (&log.destroyed, 5);
+
+  order = tp_test_log_order (&log);
+  g_assert_cmpstr (order, ==, "h w3 p w4 w5");
+
+  tp_test_pool_close (pool, TP_CLOSE_DRAIN);
+  tp_test_log_clear (&log);
+}
+
+static void
+test_pool_default_weight_keyfile (void)
+{
+  g_autoptr(GKeyFile) keyfile = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TpPool) pool = NULL;
+  g_autofree char *order = NULL;
+  TpTestJob *held;
+  TpTestLog log;
+
+  g_test_summary ("The keyfile key default-weight, negative here, is the weight of "
+                  "tp_pool_submit_async()");
+  tp_test_log_init (&log);
+
+  g_assert_true (g_key_file_load_from_data (keyfile,
+                                            "[jobs]\n"
+                                            "kind=fixed-priority\n"
+                                            "size=1\n"
+                                            "default-weight=-7\n",
+                                            -1, G_KEY_FILE_NONE, &error));
+  g_assert_no_error (error);
+  pool = tp_pool_new_from_keyfile (keyfile, "jobs", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (pool);
+  g_assert_true (tp_pool_start (pool, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (tp_pool_get_default_weight (pool), ==, -7);
+  g_assert_cmpuint (tp_pool_get_size (pool), ==, 1);
+
+  held = hold_the_worker (pool, &log);
+  tp_test_submit (pool, &log, "m6", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, -6, NULL);
+  submit_plain (pool, &log, "p");
+  tp_test_submit (pool, &log, "m8", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, -8, NULL);
+
+  tp_test_release (held);
+  tp_test_wait_count (&log.callbacks, 4);
+  tp_test_wait_count (&log.destroyed, 4);
+
+  order = tp_test_log_order (&log);
+  g_assert_cmpstr (order, ==, "h m8 p m6");
+
+  tp_test_pool_close (pool, TP_CLOSE_DRAIN);
+  tp_test_log_clear (&log);
+}
+
+/* }}} */
+
+int
+main (int   argc,
+      char *argv[])
+{
+  const char *kinds[] = { "fixed-priority", "autoscale-priority" };
+
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/queue/priority/empty", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_empty, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/priority-order", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_priority_order, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/ties-stable", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_ties_stable, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/ties-mixed", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_ties_mixed, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/extreme-weights", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_extreme_weights, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/interleaved", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_interleaved, queue_fixture_tear_down);
+  g_test_add_func ("/queue/priority/remove-head", test_unit_remove_head);
+  g_test_add_func ("/queue/priority/remove-middle", test_unit_remove_middle);
+  g_test_add_func ("/queue/priority/remove-tail", test_unit_remove_tail);
+  g_test_add_func ("/queue/priority/remove-each", test_unit_remove_each);
+  g_test_add ("/queue/priority/remove-all", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_remove_all, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/random-bulk", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_random_bulk, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/random-ops", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_random_ops, queue_fixture_tear_down);
+
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      g_autofree char *order_path = g_strdup_printf ("/queue/priority/pool/%s/priority-order",
+                                                     kinds[i]);
+      g_autofree char *cancel_path = g_strdup_printf ("/queue/priority/pool/%s/cancel-middle",
+                                                      kinds[i]);
+      g_autofree char *weight_path = g_strdup_printf ("/queue/priority/pool/%s/default-weight",
+                                                      kinds[i]);
+      g_autofree char *weight4_path = g_strdup_printf ("/queue/priority/pool/%s/default-weight-4",
+                                                       kinds[i]);
+
+      g_test_add_data_func (order_path, kinds[i], test_pool_priority_order);
+      g_test_add_data_func (cancel_path, kinds[i], test_pool_cancel_middle);
+      g_test_add_data_func (weight_path, kinds[i], test_pool_default_weight);
+      g_test_add_data_func (weight4_path, kinds[i], test_pool_default_weight_default);
+    }
+  g_test_add_func ("/queue/priority/pool/fixed-priority/default-weight-keyfile",
+                   test_pool_default_weight_keyfile);
+
+  return g_test_run ();
+}
