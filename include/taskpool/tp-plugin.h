@@ -64,7 +64,7 @@ void          tp_job_set_queue_data    (TpJob       *job,
 /**
  * TpQueueStrategy:
  * @struct_size: `sizeof (TpQueueStrategy)` as the plugin was built
- * @name: the strategy's name: the queue half of a kind (`fifo` in `fixed-fifo`);
+ * @name: the strategy's name: the queue half of a kind (`simple` in `fixed-simple`);
  *   ASCII letters, digits, `-` and `_`
  * @description: one line for listings
  * @keys: (nullable): NULL-terminated keyfile keys the strategy reads
@@ -169,7 +169,7 @@ struct _TpScaleStats
 /**
  * TpScaleStrategy:
  * @struct_size: `sizeof (TpScaleStrategy)` as the plugin was built
- * @name: the strategy's name: the scaler half of a kind (`fixed` in `fixed-fifo`);
+ * @name: the strategy's name: the scaler half of a kind (`fixed` in `fixed-simple`);
  *   ASCII letters, digits and `_` (no `-`: the first `-` of a kind ends the scaler)
  * @description: one line for listings
  * @keys: (nullable): NULL-terminated keyfile keys the strategy reads; `size`,
