@@ -21,7 +21,9 @@ gboolean tp_config_check_keys      (GKeyFile           *config,
                                     const char * const *queue_keys,
                                     const char * const *scale_keys,
                                     GError            **error);
-char   **tp_config_get_plugin_path (GKeyFile    *config,
-                                    const char  *group);
+gboolean tp_config_get_plugin_path (GKeyFile    *config,
+                                    const char  *group,
+                                    char      ***dirs,
+                                    GError     **error);
 
 G_END_DECLS

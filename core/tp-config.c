@@ -228,18 +228,32 @@ tp_config_check_keys (GKeyFile           *config,
   return TRUE;
 }
 
-char **
-tp_config_get_plugin_path (GKeyFile   *config,
-                           const char *group)
+/* The keyfile's plugin-path: ';'-separated folders, each stripped of the
+ * spaces around it, empty ones dropped. */
+gboolean
+tp_config_get_plugin_path (GKeyFile     *config,
+                           const char   *group,
+                           char       ***dirs,
+                           GError      **error)
 {
   g_autofree char *raw = NULL;
+  g_auto(GStrv) parts = NULL;
+  g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func (g_free);
 
-  if (config == NULL || !g_key_file_has_key (config, group, "plugin-path", NULL))
-    return NULL;
-
-  raw = g_key_file_get_string (config, group, "plugin-path", NULL);
+  *dirs = NULL;
+  if (!tp_config_get_string (config, group, "plugin-path", &raw, error))
+    return FALSE;
   if (raw == NULL)
-    return NULL;
+    return TRUE;
 
-  return g_strsplit (raw, ";", -1);
+  parts = g_strsplit (raw, ";", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      g_strstrip (parts[i]);
+      if (parts[i][0] != '\0')
+        g_ptr_array_add (kept, g_strdup (parts[i]));
+    }
+  g_ptr_array_add (kept, NULL);
+  *dirs = (char **) g_ptr_array_free (g_steal_pointer (&kept), FALSE);
+  return TRUE;
 }

@@ -897,7 +897,7 @@ static char *
 tp_pool_describe_kind (TpPool     *self,
                        const char *adjective)
 {
-  if (self->group != NULL)
+  if (self->group != NULL && g_key_file_has_key (self->config, self->group, "kind", NULL))
     return g_strdup_printf ("Invalid value “%s” for key “kind” in group “%s”",
                             self->kind, self->group);
   return g_strdup_printf ("%s kind “%s”", adjective, self->kind);
@@ -934,9 +934,11 @@ tp_pool_find_strategies (TpPool  *self,
 {
   g_autofree char *scale_name = NULL;
   g_autofree char *queue_name = NULL;
-  g_auto(GStrv) extra_dirs = tp_config_get_plugin_path (self->config, self->group);
+  g_auto(GStrv) extra_dirs = NULL;
   g_autoptr(GError) local_error = NULL;
 
+  if (!tp_config_get_plugin_path (self->config, self->group, &extra_dirs, error))
+    return FALSE;
   if (!tp_pool_split_kind (self, (const char * const *) extra_dirs, &scale_name, &queue_name,
                            error))
     return FALSE;
