@@ -20,7 +20,10 @@ typedef enum {
 
 /* A job lives from submission until its GTask is finalized (the GTask owns it
  * through qdata), so the pool never frees a job that a callback may still see.
- * The GTask owns job_data as its task data. */
+ * The GTask owns job_data as its task data. An async job submitted from
+ * another context than the pool's gets its task only when it starts, on the
+ * pool's context, so that its completion frees the worker there; the result
+ * then travels to the submitter's context. */
 struct _TpJob
 {
   TpJob              *prev;        /* in the backlog, ready or running list */
@@ -29,6 +32,7 @@ struct _TpJob
   TpPool             *pool;        /* strong */
   GTaskThreadFunc     func;
   gpointer            job_data;
+  GDestroyNotify      job_data_destroy;
   GCancellable       *cancellable; /* the one the job sees: borrowed */
   GAsyncReadyCallback callback;
   gpointer            user_data;
@@ -42,6 +46,8 @@ struct _TpJob
   guint8              in_thread : 1;
   guint8              delivered : 1;
   guint8              cancel_early : 1;
+  guint8              deferred : 1;    /* an async job from another context: its
+                                        * task is made on the pool's context */
 };
 
 /* An intrusive doubly-linked list of jobs */

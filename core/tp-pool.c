@@ -94,7 +94,7 @@ struct _TpPool
   gint64                 next_check;
   gint64                 ready_time;
   gboolean               flush_pending;
-  GThread               *dispatcher;
+  guint                  drain_depth;  /* g_main_depth () + 1 of the drain running, or 0 */
   GPtrArray             *close_tasks;
   GPtrArray             *idle_tasks;
   GPtrArray             *scale_tasks;
@@ -142,7 +142,6 @@ static const char * const tp_pool_core_keys[] = {
 static void tp_pool_fill_locked    (TpPool  *self,
                                     TpJob  **keep);
 static void tp_pool_run_ready      (TpPool  *self);
-static void tp_pool_drain_ready    (TpPool  *self);
 static void tp_pool_consult_locked (TpPool  *self);
 static void tp_pool_thread_func    (gpointer data,
                                     gpointer user_data);
@@ -277,10 +276,11 @@ static void
 tp_pool_settle_locked (TpPool     *self,
                        TpPoolDone *done)
 {
-  if (self->scale_tasks != NULL &&
-      (self->n_workers == self->target || self->state == TP_POOL_CLOSED))
+  gboolean closing = self->state == TP_POOL_CLOSING || self->state == TP_POOL_CLOSED;
+
+  if (self->scale_tasks != NULL && (self->n_workers == self->target || closing))
     {
-      if (self->state == TP_POOL_CLOSED)
+      if (closing)
         done->closed_tasks = tp_pool_steal_tasks (&self->scale_tasks);
       else
         done->tasks = tp_pool_steal_tasks (&self->scale_tasks);
@@ -312,10 +312,48 @@ tp_pool_settle_locked (TpPool     *self,
 }
 
 /* A waiter (scale, close, wait-idle) whose cancellable fires stops waiting
- * at once. A GCancellableSource on the waiter's context rather than a
- * "cancelled" handler: the handler could not be disconnected from a path that
- * runs inside another cancellation. */
-static gboolean
+ * at once. Its "cancelled" handler is disconnected in the task's callback:
+ * GTask calls back synchronously only while the cancellable is not
+ * cancelled, so that never runs inside the cancellable's own emission.
+ * (A GCancellableSource would avoid the handler, but GLib 2.74 leaks such a
+ * source when the cancelling thread holds its last reference.) */
+typedef struct {
+  GAsyncReadyCallback callback;
+  gpointer            user_data;
+  GCancellable       *cancellable;
+  gulong              cancel_id;   /* protected by the pool's mutex */
+} TpWaiter;
+
+static void
+tp_waiter_free (gpointer data)
+{
+  TpWaiter *waiter = data;
+
+  g_clear_object (&waiter->cancellable);
+  g_free (waiter);
+}
+
+static void
+tp_pool_waiter_done_cb (GObject      *source_object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  TpPool *self = TP_POOL (source_object);
+  TpWaiter *waiter = g_task_get_task_data (G_TASK (result));
+  gulong cancel_id;
+
+  tp_pool_lock (self);
+  cancel_id = waiter->cancel_id;
+  waiter->cancel_id = 0;
+  g_mutex_unlock (&self->mutex);
+
+  if (cancel_id != 0)
+    g_cancellable_disconnect (waiter->cancellable, cancel_id);
+  if (waiter->callback != NULL)
+    waiter->callback (source_object, result, waiter->user_data);
+}
+
+static void
 tp_pool_waiter_cancelled_cb (GCancellable *cancellable,
                              gpointer      data)
 {
@@ -337,7 +375,6 @@ tp_pool_waiter_cancelled_cb (GCancellable *cancellable,
       g_task_return_error_if_cancelled (task);
       g_object_unref (task);
     }
-  return G_SOURCE_REMOVE;
 }
 
 static GTask *
@@ -347,20 +384,47 @@ tp_pool_new_waiter (TpPool              *self,
                     GAsyncReadyCallback  callback,
                     gpointer             user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
-  GSource *source;
+  TpWaiter *waiter = g_new0 (TpWaiter, 1);
+  GTask *task = g_task_new (self, cancellable, tp_pool_waiter_done_cb, NULL);
 
+  waiter->callback = callback;
+  waiter->user_data = user_data;
+  waiter->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+  g_task_set_task_data (task, waiter, tp_waiter_free);
   g_task_set_source_tag (task, source_tag);
-  if (cancellable == NULL)
-    return task;
-
-  source = g_cancellable_source_new (cancellable);
-  g_source_set_static_name (source, "[taskpool] waiter cancelled");
-  g_source_set_callback (source, G_SOURCE_FUNC (tp_pool_waiter_cancelled_cb),
-                         g_object_ref (task), g_object_unref);
-  g_source_attach (source, g_task_get_context (task));
-  g_task_set_task_data (task, source, (GDestroyNotify) g_source_unref);
   return task;
+}
+
+/* Watches the cancellable of a waiter just put in one of the pool's lists.
+ * Its callback cannot run before the caller returns to the main loop (the
+ * task was made in this iteration), so the handler is in place before
+ * anything can complete the task. Consumes the caller's reference. */
+static void
+tp_pool_watch_waiter (TpPool *self,
+                      GTask  *task)
+{
+  TpWaiter *waiter = g_task_get_task_data (task);
+  gulong cancel_id;
+
+  if (waiter->cancellable != NULL)
+    {
+      /* Runs the handler at once if already cancelled */
+      cancel_id = g_cancellable_connect (waiter->cancellable,
+                                         G_CALLBACK (tp_pool_waiter_cancelled_cb), task, NULL);
+      tp_pool_lock (self);
+      waiter->cancel_id = cancel_id;
+      g_mutex_unlock (&self->mutex);
+    }
+  g_object_unref (task);
+}
+
+static void
+tp_pool_add_task_locked (GPtrArray **tasks,
+                         GTask      *task)
+{
+  if (*tasks == NULL)
+    *tasks = g_ptr_array_new ();
+  g_ptr_array_add (*tasks, g_object_ref (task));
 }
 
 static void
@@ -373,11 +437,6 @@ tp_pool_return_tasks (GPtrArray *tasks,
   for (guint i = 0; i < tasks->len; i++)
     {
       GTask *task = tasks->pdata[i];
-      GSource *cancel_source = g_task_get_task_data (task);
-
-      /* Breaks the task → source → task cycle of tp_pool_new_waiter() */
-      if (cancel_source != NULL)
-        g_source_destroy (cancel_source);
 
       if (closed)
         g_task_return_new_error (task, TP_POOL_ERROR, TP_POOL_ERROR_CLOSED,
@@ -486,6 +545,31 @@ tp_job_task_finalized (gpointer data)
   g_source_unref (source);
 }
 
+static gboolean
+tp_job_deliver_result_cb (gpointer data)
+{
+  GTask *task = data;
+  TpJob *job = g_object_get_qdata (G_OBJECT (task), tp_job_quark ());
+
+  g_main_context_push_thread_default (job->context);
+  job->callback (G_OBJECT (job->pool), G_ASYNC_RESULT (task), job->user_data);
+  g_main_context_pop_thread_default (job->context);
+  return G_SOURCE_REMOVE;
+}
+
+/* Hands a deferred job's result to the submitter's context */
+static void
+tp_job_post_result (TpJob *job,
+                    GTask *task)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_static_name (source, "[taskpool] job result");
+  g_source_set_callback (source, tp_job_deliver_result_cb, g_object_ref (task), g_object_unref);
+  g_source_attach (source, job->context);
+  g_source_unref (source);
+}
+
 static void
 tp_pool_job_done_cb (GObject      *source_object,
                      GAsyncResult *result,
@@ -494,17 +578,9 @@ tp_pool_job_done_cb (GObject      *source_object,
   TpJob *job = user_data;
   TpPool *self = job->pool;
   gboolean on_pool_thread = g_task_get_context (G_TASK (result)) == self->context;
-  gboolean claimed = FALSE;
 
   tp_pool_lock (self);
   job->delivered = TRUE;
-  /* On the pool's thread, claim the ready list so that a worker freed here
-   * runs its next job below, without a wake-up of the context. */
-  if (on_pool_thread && self->dispatcher == NULL)
-    {
-      self->dispatcher = g_thread_self ();
-      claimed = TRUE;
-    }
   if (job->state == TP_JOB_RUNNING && !job->in_thread)
     tp_pool_release_locked (self, job, NULL);
   tp_pool_unlock (self);
@@ -515,15 +591,31 @@ tp_pool_job_done_cb (GObject      *source_object,
       job->cancel_id = 0;
     }
 
-  if (job->callback != NULL)
+  if (job->callback != NULL && job->deferred)
+    tp_job_post_result (job, G_TASK (result));
+  else if (job->callback != NULL)
     job->callback (source_object, result, job->user_data);
 
-  if (claimed)
-    {
-      /* The job, alive until its task is finalized, holds the pool */
-      tp_pool_lock (self);
-      tp_pool_drain_ready (self);
-    }
+  /* A worker freed here takes its next job now. The job, alive until its
+   * task is finalized, holds the pool. */
+  if (on_pool_thread)
+    tp_pool_run_ready (self);
+}
+
+/* Makes the job's GTask, bound to the caller's thread-default context */
+static GTask *
+tp_job_make_task (TpJob *job)
+{
+  TpPool *self = job->pool;
+  GCancellable *cancellable = job->cancellable != self->cancellable ? job->cancellable : NULL;
+  GTask *task = g_task_new (self, cancellable, tp_pool_job_done_cb, job);
+
+  g_task_set_source_tag (task, tp_pool_submit_full_async);
+  /* A running job that sees its cancellation decides how it ends */
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_set_task_data (task, job->job_data, job->job_data_destroy);
+  g_object_set_qdata_full (G_OBJECT (task), tp_job_quark (), job, tp_job_task_finalized);
+  return task;
 }
 
 static void
@@ -543,6 +635,15 @@ static void
 tp_job_run_async (TpJob *job)
 {
   GTask *task = g_steal_pointer (&job->task);
+
+  if (task == NULL)
+    {
+      /* A deferred job: its task lives on the pool's context, which this
+       * thread owns while it dispatches */
+      g_main_context_push_thread_default (job->pool->context);
+      task = tp_job_make_task (job);
+      g_main_context_pop_thread_default (job->pool->context);
+    }
 
   tp_job_disconnect_for_start (job);
   job->func (task, job->pool, job->job_data, job->cancellable);
@@ -658,8 +759,10 @@ tp_pool_fill_locked (TpPool  *self,
         tp_pool_start_thread_job_locked (self, job);
     }
 
-  /* The pool's thread drains the ready list itself while it dispatches */
-  if (!was_ready && self->ready.length > 0 && self->dispatcher != g_thread_self ())
+  /* Even on the pool's thread, which drains the list itself, the source is
+   * woken (at most once per dispatch of it): a callback may run a nested main
+   * loop before the drain gets back to the list. */
+  if (!was_ready && self->ready.length > 0)
     tp_pool_update_source_locked (self);
 }
 
@@ -730,42 +833,44 @@ tp_pool_gtask_thread_func (GTask        *carrier,
   tp_pool_run_thread_jobs (task_data);
 }
 
-/* Runs the async jobs that own a worker, with the lock held and the ready
- * list claimed by this thread; returns unlocked. Only on the pool's thread. */
+/* Runs the async jobs that own a worker. Only on the pool's thread. A drain
+ * that calls a job which completes at once goes on with the next job itself;
+ * a callback that runs a nested main loop gets the pool's source dispatched
+ * (it can recurse) and drains at its deeper level. */
 static void
-tp_pool_drain_ready (TpPool *self)
+tp_pool_run_ready (TpPool *self)
 {
+  guint depth = (guint) g_main_depth () + 1;
+  guint outer_depth;
   TpJob *job;
 
-  g_assert (self->dispatcher == g_thread_self ());
+  tp_pool_lock (self);
+  if (self->drain_depth >= depth)
+    {
+      g_mutex_unlock (&self->mutex);
+      return;
+    }
 
   g_object_ref (self);
+  outer_depth = self->drain_depth;
+  self->drain_depth = depth;
   while ((job = tp_job_list_pop_head (&self->ready)) != NULL)
     {
       job->state = TP_JOB_RUNNING;
       tp_job_list_push_tail (&self->active, job);
+      /* Jobs left behind must not wait for this drain if the job's callback
+       * runs a nested main loop: arm the source (once per dispatch) */
+      if (self->ready.length > 0)
+        tp_pool_update_source_locked (self);
       g_mutex_unlock (&self->mutex);
 
       tp_job_run_async (job);
 
       tp_pool_lock (self);
     }
-  self->dispatcher = NULL;
+  self->drain_depth = outer_depth;
   tp_pool_unlock (self);
   g_object_unref (self);
-}
-
-static void
-tp_pool_run_ready (TpPool *self)
-{
-  tp_pool_lock (self);
-  if (self->dispatcher != NULL)
-    {
-      g_mutex_unlock (&self->mutex);
-      return;
-    }
-  self->dispatcher = g_thread_self ();
-  tp_pool_drain_ready (self);
 }
 
 /* }}} */
@@ -1109,6 +1214,7 @@ tp_pool_initable_init (GInitable     *initable,
   g_weak_ref_init (&source->pool, self);
   g_source_set_static_name ((GSource *) source, "[taskpool] pool");
   g_source_set_priority ((GSource *) source, G_PRIORITY_DEFAULT);
+  g_source_set_can_recurse ((GSource *) source, TRUE);
   g_source_set_ready_time ((GSource *) source, -1);
   g_source_attach ((GSource *) source, self->context);
   self->source = (GSource *) source;
@@ -1218,7 +1324,10 @@ tp_pool_set_property (GObject      *object,
 
   if (self->queue != NULL)
     {
-      g_critical ("TpPool:%s can only be set at construction", pspec->name);
+      /* g_log(), not g_critical(): with structured logging the latter cannot
+       * be caught by g_test_expect_message() */
+      g_log (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "TpPool:%s can only be set at construction",
+             pspec->name);
       return;
     }
 
@@ -1540,6 +1649,30 @@ tp_pool_start (TpPool  *self,
   return TRUE;
 }
 
+typedef struct {
+  TpJob  *job;
+  GError *error;
+} TpJobFailure;
+
+static gboolean
+tp_job_deliver_failure_cb (gpointer data)
+{
+  TpJobFailure *failure = data;
+  TpJob *job = failure->job;
+  GTask *task;
+
+  g_main_context_push_thread_default (job->context);
+  task = tp_job_make_task (job);
+  g_main_context_pop_thread_default (job->context);
+
+  g_task_return_error (task, g_steal_pointer (&failure->error));
+  g_object_unref (task);
+  g_free (failure);
+  return G_SOURCE_REMOVE;
+}
+
+/* Completes a job that never ran with an error, in its submitter's context.
+ * A deferred job has no task yet: it gets one there. */
 static void
 tp_pool_fail_job (TpJob        *job,
                   GQuark        domain,
@@ -1547,6 +1680,29 @@ tp_pool_fail_job (TpJob        *job,
                   const char   *message)
 {
   GTask *task = g_steal_pointer (&job->task);
+  GMainContext *here;
+
+  if (task == NULL)
+    {
+      here = g_main_context_ref_thread_default ();
+      if (here == job->context)
+        task = tp_job_make_task (job);
+      g_main_context_unref (here);
+    }
+
+  if (task == NULL)
+    {
+      TpJobFailure *failure = g_new0 (TpJobFailure, 1);
+      GSource *source = g_idle_source_new ();
+
+      failure->job = job;
+      failure->error = g_error_new_literal (domain, code, message);
+      g_source_set_static_name (source, "[taskpool] job failure");
+      g_source_set_callback (source, tp_job_deliver_failure_cb, failure, NULL);
+      g_source_attach (source, job->context);
+      g_source_unref (source);
+      return;
+    }
 
   g_task_return_new_error (task, domain, code, "%s", message);
   g_object_unref (task);
@@ -1671,7 +1827,6 @@ tp_pool_submit_full_async (TpPool              *self,
                            gpointer             user_data)
 {
   const char *refusal;
-  GTask *task;
   TpJob *job;
 
   g_return_if_fail (TP_IS_POOL (self));
@@ -1686,15 +1841,12 @@ tp_pool_submit_full_async (TpPool              *self,
   job->user_data = user_data;
   job->weight = weight;
   job->in_thread = (flags & TP_SUBMIT_IN_THREAD) != 0;
+  job->job_data_destroy = job_data_destroy;
   job->cancellable = g_object_ref (cancellable != NULL ? cancellable : self->cancellable);
-
-  task = g_task_new (self, cancellable, tp_pool_job_done_cb, job);
-  g_task_set_source_tag (task, tp_pool_submit_full_async);
-  g_task_set_check_cancellable (task, FALSE);
-  g_task_set_task_data (task, job_data, job_data_destroy);
-  g_object_set_qdata_full (G_OBJECT (task), tp_job_quark (), job, tp_job_task_finalized);
-  job->task = task;
-  job->context = g_main_context_ref (g_task_get_context (task));
+  job->context = g_main_context_ref_thread_default ();
+  job->deferred = !job->in_thread && job->context != self->context;
+  if (!job->deferred)
+    job->task = tp_job_make_task (job);
 
   if (cancellable != NULL)
     {
@@ -1882,20 +2034,11 @@ tp_pool_scale_async (TpPool              *self,
 
   tp_pool_scale (self, delta);
 
+  /* A pool that closes from now on fails the waiter in tp_pool_settle_locked() */
   tp_pool_lock (self);
-  if (self->state == TP_POOL_CLOSING || self->state == TP_POOL_CLOSED)
-    {
-      GPtrArray *tasks = g_ptr_array_new ();
-
-      g_mutex_unlock (&self->mutex);
-      g_ptr_array_add (tasks, g_steal_pointer (&task));
-      tp_pool_return_tasks (tasks, TRUE);
-      return;
-    }
-  if (self->scale_tasks == NULL)
-    self->scale_tasks = g_ptr_array_new ();
-  g_ptr_array_add (self->scale_tasks, g_steal_pointer (&task));
+  tp_pool_add_task_locked (&self->scale_tasks, task);
   tp_pool_unlock (self);
+  tp_pool_watch_waiter (self, g_steal_pointer (&task));
 }
 
 /**
@@ -2063,10 +2206,9 @@ tp_pool_close_async (TpPool              *self,
   if (flags & TP_CLOSE_CANCEL_RUNNING)
     cancellables = tp_pool_running_cancellables_locked (self);
 
-  if (self->close_tasks == NULL)
-    self->close_tasks = g_ptr_array_new ();
-  g_ptr_array_add (self->close_tasks, task);
+  tp_pool_add_task_locked (&self->close_tasks, task);
   tp_pool_unlock (self);
+  tp_pool_watch_waiter (self, task);
 
   while ((job = tp_job_list_pop_head (&discarded)) != NULL)
     tp_pool_fail_job (job, TP_POOL_ERROR, TP_POOL_ERROR_CLOSED,
@@ -2125,10 +2267,9 @@ tp_pool_wait_idle_async (TpPool              *self,
   task = tp_pool_new_waiter (self, tp_pool_wait_idle_async, cancellable, callback, user_data);
 
   tp_pool_lock (self);
-  if (self->idle_tasks == NULL)
-    self->idle_tasks = g_ptr_array_new ();
-  g_ptr_array_add (self->idle_tasks, task);
+  tp_pool_add_task_locked (&self->idle_tasks, task);
   tp_pool_unlock (self);
+  tp_pool_watch_waiter (self, task);
 }
 
 /**
