@@ -118,11 +118,14 @@ tp_test_job_free (gpointer data)
   TpTestJob *job = data;
 
   TpTestLog *log = job->log;
+  /* Referenced before counting: the waiter may free it once the count is reached */
+  GMainContext *context = g_main_context_ref (log->context);
 
   g_free (job->name);
   g_free (job);
   g_atomic_int_inc (&log->destroyed);
-  g_main_context_wakeup (log->context);
+  g_main_context_wakeup (context);
+  g_main_context_unref (context);
 }
 
 static void
