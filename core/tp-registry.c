@@ -360,9 +360,12 @@ tp_registry_load_file (const char  *path,
                        GError     **error)
 {
   TpRegistry *self = tp_registry_get ();
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+  gboolean loaded;
 
-  return tp_registry_load_locked (self, path, error);
+  g_mutex_lock (&self->mutex);
+  loaded = tp_registry_load_locked (self, path, error);
+  g_mutex_unlock (&self->mutex);
+  return loaded;
 }
 
 static int
@@ -498,10 +501,12 @@ tp_registry_lookup_queue (const char * const  *extra_dirs,
                           GError             **error)
 {
   TpRegistry *self = tp_registry_get ();
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
   TpRegistryEntry *entry;
 
+  g_mutex_lock (&self->mutex);
   entry = tp_registry_lookup (self, self->queues, extra_dirs, name, "queue", error);
+  g_mutex_unlock (&self->mutex);
+  /* Entries are never removed: the pointer stays valid */
   return entry != NULL ? entry->queue : NULL;
 }
 
@@ -511,10 +516,12 @@ tp_registry_lookup_scale (const char * const  *extra_dirs,
                           GError             **error)
 {
   TpRegistry *self = tp_registry_get ();
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
   TpRegistryEntry *entry;
 
+  g_mutex_lock (&self->mutex);
   entry = tp_registry_lookup (self, self->scales, extra_dirs, name, "scaling", error);
+  g_mutex_unlock (&self->mutex);
+  /* Entries are never removed: the pointer stays valid */
   return entry != NULL ? entry->scale : NULL;
 }
 
@@ -523,12 +530,12 @@ char *
 tp_registry_describe (const char * const *extra_dirs)
 {
   TpRegistry *self = tp_registry_get ();
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
   g_autoptr(GPtrArray) dirs = tp_registry_search_path (extra_dirs);
   g_autofree const char **scales = NULL;
   g_autofree const char **queues = NULL;
   g_autoptr(GPtrArray) kinds = g_ptr_array_new_with_free_func (g_free);
 
+  g_mutex_lock (&self->mutex);
   for (guint i = 0; i < dirs->len; i++)
     tp_registry_scan_dir_locked (self, dirs->pdata[i]);
 
@@ -537,6 +544,7 @@ tp_registry_describe (const char * const *extra_dirs)
   for (guint s = 0; scales[s] != NULL; s++)
     for (guint q = 0; queues[q] != NULL; q++)
       g_ptr_array_add (kinds, g_strdup_printf ("%s-%s", scales[s], queues[q]));
+  g_mutex_unlock (&self->mutex);
 
   if (kinds->len == 0)
     return g_strdup ("none");

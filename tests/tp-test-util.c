@@ -90,11 +90,12 @@ tp_test_log_clear (TpTestLog *log)
 char *
 tp_test_log_order (TpTestLog *log)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&log->lock);
   GString *out = g_string_new (NULL);
 
+  g_mutex_lock (&log->lock);
   for (guint i = 0; i < log->order->len; i++)
     g_string_append_printf (out, "%s%s", i > 0 ? " " : "", (char *) log->order->pdata[i]);
+  g_mutex_unlock (&log->lock);
   return g_string_free (out, FALSE);
 }
 
