@@ -1795,7 +1795,7 @@ tp_pool_enqueue_locked (TpPool        *self,
  * @flags: %TP_SUBMIT_IN_THREAD for a blocking job, %TP_SUBMIT_NO_WAIT not to
  *   wait for room in a full queue
  * @weight: the job's weight: priority queues run the smallest first
- * @job_func: (scope async): the job
+ * @job_func: (scope notified) (not nullable): the job
  * @job_data: (closure job_func): data passed to @job_func as its third argument
  * @job_data_destroy: (destroy job_data) (nullable): frees @job_data, exactly once
  * @cancellable: (nullable): cancels the job while queued; a running job sees it
@@ -1888,7 +1888,7 @@ tp_pool_submit_full_async (TpPool              *self,
 /**
  * tp_pool_submit_async:
  * @self: a pool
- * @job_func: (scope async): the async job
+ * @job_func: (scope notified) (not nullable): the async job
  * @job_data: (closure job_func): data passed to @job_func as its third argument
  * @job_data_destroy: (destroy job_data) (nullable): frees @job_data, exactly once
  * @cancellable: (nullable): cancels the job while queued; a running job sees it
@@ -1918,7 +1918,7 @@ tp_pool_submit_async (TpPool              *self,
 /**
  * tp_pool_submit_in_thread_async:
  * @self: a pool
- * @job_func: (scope async): the blocking job
+ * @job_func: (scope notified) (not nullable): the blocking job
  * @job_data: (closure job_func): data passed to @job_func as its third argument
  * @job_data_destroy: (destroy job_data) (nullable): frees @job_data, exactly once
  * @cancellable: (nullable): cancels the job while queued; a running job sees it

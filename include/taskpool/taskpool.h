@@ -11,4 +11,5 @@
 # include "tp-version-macros.h"
 # include "tp-enum-types.h"
 # include "tp-pool.h"
+# include "tp-pool-gi.h"
 #undef TASKPOOL_INSIDE
