@@ -496,7 +496,9 @@ tp_job_deliver_lost_cb (gpointer data)
   task = g_task_new (job->pool, NULL, job->callback, job->user_data);
   g_main_context_pop_thread_default (job->context);
 
-  g_task_set_source_tag (task, tp_pool_submit_full_async);
+  /* The function, not GLib 2.74's macro, which also names the task: a
+   * g_strdup() per job, and a g_strconcat() per completion from a thread */
+  (g_task_set_source_tag) (task, tp_pool_submit_full_async);
   g_task_return_new_error (task, TP_POOL_ERROR, TP_POOL_ERROR_JOB_LOST,
                            "The job dropped its GTask without completing it");
   g_object_unref (task);
@@ -578,11 +580,13 @@ tp_pool_job_done_cb (GObject      *source_object,
   TpJob *job = user_data;
   TpPool *self = job->pool;
   gboolean on_pool_thread = g_task_get_context (G_TASK (result)) == self->context;
+  gboolean drain;
 
   tp_pool_lock (self);
   job->delivered = TRUE;
   if (job->state == TP_JOB_RUNNING && !job->in_thread)
     tp_pool_release_locked (self, job, NULL);
+  drain = on_pool_thread && self->ready.length > 0;
   tp_pool_unlock (self);
 
   if (job->cancel_id != 0)
@@ -598,7 +602,7 @@ tp_pool_job_done_cb (GObject      *source_object,
 
   /* A worker freed here takes its next job now. The job, alive until its
    * task is finalized, holds the pool. */
-  if (on_pool_thread)
+  if (drain)
     tp_pool_run_ready (self);
 }
 
@@ -610,7 +614,9 @@ tp_job_make_task (TpJob *job)
   GCancellable *cancellable = job->cancellable != self->cancellable ? job->cancellable : NULL;
   GTask *task = g_task_new (self, cancellable, tp_pool_job_done_cb, job);
 
-  g_task_set_source_tag (task, tp_pool_submit_full_async);
+  /* The function, not GLib 2.74's macro, which also names the task: a
+   * g_strdup() per job, and a g_strconcat() per completion from a thread */
+  (g_task_set_source_tag) (task, tp_pool_submit_full_async);
   /* A running job that sees its cancellation decides how it ends */
   g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, job->job_data, job->job_data_destroy);
@@ -654,6 +660,13 @@ tp_job_run_async (TpJob *job)
 
 /* Workers and slots {{{ */
 
+/* When a worker went idle; only strategies that decide read it */
+static inline gint64
+tp_pool_idle_stamp (TpPool *self)
+{
+  return self->scale_vt->decide != NULL ? g_get_monotonic_time () : 0;
+}
+
 static void
 tp_pool_notify_scaled_locked (TpPool *self)
 {
@@ -672,7 +685,7 @@ tp_pool_set_target_locked (TpPool *self,
 
   if (target > self->n_workers)
     {
-      now = g_get_monotonic_time ();
+      now = tp_pool_idle_stamp (self);
       while (self->n_workers < target)
         {
           tp_idle_ring_push_newest (&self->idle, now);
@@ -786,7 +799,7 @@ tp_pool_release_locked (TpPool  *self,
       return;
     }
 
-  tp_idle_ring_push_newest (&self->idle, g_get_monotonic_time ());
+  tp_idle_ring_push_newest (&self->idle, tp_pool_idle_stamp (self));
   if (self->n_queued > 0)
     tp_pool_fill_locked (self, keep);
   else if (self->scale_vt->decide != NULL && self->n_workers > self->limits.min_size)
@@ -2133,7 +2146,7 @@ tp_pool_discard_locked (TpPool    *self,
       if (self->n_workers > self->target)
         self->n_workers--;
       else
-        tp_idle_ring_push_newest (&self->idle, g_get_monotonic_time ());
+        tp_idle_ring_push_newest (&self->idle, tp_pool_idle_stamp (self));
     }
   while ((job = self->queue_vt->pop (self->queue)) != NULL)
     tp_job_list_push_tail (discarded, job);
