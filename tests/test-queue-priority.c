@@ -4,107 +4,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include "tp-test-util.h"
-#include "tp-job-private.h"
+#include "tp-queue-test-util.h"
 #include "tp-registry-private.h"
 
 #define RANDOM_SEED 0x9a10b17eu
-
-/* The strategy's vtable and a queue made by it, with jobs owned by the test */
-typedef struct {
-  const TpQueueStrategy *vt;
-  gpointer               queue;
-  TpJob                 *jobs;
-  guint                  n_jobs;
-} QueueFixture;
-
-static void
-queue_fixture_set_up (QueueFixture  *fixture,
-                      gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-
-  fixture->vt = tp_registry_lookup_queue (NULL, "priority", &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (fixture->vt);
-  g_assert_cmpstr (fixture->vt->name, ==, "priority");
-  g_assert_cmpuint (fixture->vt->struct_size, ==, sizeof (TpQueueStrategy));
-
-  fixture->queue = fixture->vt->create (NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (fixture->queue);
-  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, 0);
-}
-
-static void
-queue_fixture_tear_down (QueueFixture  *fixture,
-                         gconstpointer  data)
-{
-  /* destroy() takes an empty queue */
-  while (fixture->vt->pop (fixture->queue) != NULL)
-    ;
-  fixture->vt->destroy (fixture->queue);
-  g_free (fixture->jobs);
-}
-
-/* Makes @n_jobs jobs whose sequence is their index, all of weight 4 */
-static void
-queue_fixture_make_jobs (QueueFixture *fixture,
-                         guint         n_jobs)
-{
-  g_assert_null (fixture->jobs);
-  fixture->jobs = g_new0 (TpJob, n_jobs);
-  fixture->n_jobs = n_jobs;
-  for (guint i = 0; i < n_jobs; i++)
-    {
-      fixture->jobs[i].sequence = i;
-      fixture->jobs[i].weight = 4;
-    }
-}
-
-static void
-push (QueueFixture *fixture,
-      guint         index)
-{
-  guint length = fixture->vt->length (fixture->queue);
-
-  fixture->vt->push (fixture->queue, &fixture->jobs[index]);
-  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, length + 1);
-}
-
-static void
-remove_job (QueueFixture *fixture,
-            guint         index)
-{
-  guint length = fixture->vt->length (fixture->queue);
-
-  fixture->vt->remove (fixture->queue, &fixture->jobs[index]);
-  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, length - 1);
-}
-
-/* Pops one job and checks it is jobs[@index] */
-static void
-assert_pop (QueueFixture *fixture,
-            guint         index)
-{
-  guint length = fixture->vt->length (fixture->queue);
-  TpJob *job = fixture->vt->pop (fixture->queue);
-
-  g_assert_nonnull (job);
-  g_assert_cmpint (tp_job_get_weight (job), ==, fixture->jobs[index].weight);
-  g_assert_cmpuint (tp_job_get_sequence (job), ==, fixture->jobs[index].sequence);
-  g_assert_true (job == &fixture->jobs[index]);
-  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, length - 1);
-}
-
-static void
-assert_empty (QueueFixture *fixture)
-{
-  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, 0);
-  g_assert_null (fixture->vt->pop (fixture->queue));
-  g_assert_null (fixture->vt->pop (fixture->queue));
-  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, 0);
-}
 
 /* The reference order: by weight, then by sequence; compares two TpJob */
 static int
@@ -774,6 +677,7 @@ main (int   argc,
   const char *kinds[] = { "fixed-priority", "autoscale-priority" };
 
   g_test_init (&argc, &argv, NULL);
+  tp_queue_test_strategy = "priority";
 
   g_test_add ("/queue/priority/empty", QueueFixture, NULL,
               queue_fixture_set_up, test_unit_empty, queue_fixture_tear_down);

@@ -1,0 +1,98 @@
+/* tp-queue-test-util.c: a queue strategy driven through its vtable, for the queue tests
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "tp-queue-test-util.h"
+
+#include "tp-registry-private.h"
+
+const char *tp_queue_test_strategy;
+
+void
+queue_fixture_set_up (QueueFixture  *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->vt = tp_registry_lookup_queue (NULL, tp_queue_test_strategy, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (fixture->vt);
+  g_assert_cmpstr (fixture->vt->name, ==, tp_queue_test_strategy);
+  g_assert_cmpuint (fixture->vt->struct_size, ==, sizeof (TpQueueStrategy));
+
+  fixture->queue = fixture->vt->create (NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (fixture->queue);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, 0);
+}
+
+void
+queue_fixture_tear_down (QueueFixture  *fixture,
+                         gconstpointer  data)
+{
+  /* destroy() takes an empty queue */
+  while (fixture->vt->pop (fixture->queue) != NULL)
+    ;
+  fixture->vt->destroy (fixture->queue);
+  g_free (fixture->jobs);
+}
+
+/* Makes @n_jobs jobs whose sequence is their index, all of weight 4 */
+void
+queue_fixture_make_jobs (QueueFixture *fixture,
+                         guint         n_jobs)
+{
+  g_assert_null (fixture->jobs);
+  fixture->jobs = g_new0 (TpJob, n_jobs);
+  fixture->n_jobs = n_jobs;
+  for (guint i = 0; i < n_jobs; i++)
+    {
+      fixture->jobs[i].sequence = i;
+      fixture->jobs[i].weight = 4;
+    }
+}
+
+void
+push (QueueFixture *fixture,
+      guint         index)
+{
+  guint length = fixture->vt->length (fixture->queue);
+
+  fixture->vt->push (fixture->queue, &fixture->jobs[index]);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, length + 1);
+}
+
+void
+remove_job (QueueFixture *fixture,
+            guint         index)
+{
+  guint length = fixture->vt->length (fixture->queue);
+
+  fixture->vt->remove (fixture->queue, &fixture->jobs[index]);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, length - 1);
+}
+
+/* Pops one job and checks it is jobs[@index] */
+void
+assert_pop (QueueFixture *fixture,
+            guint         index)
+{
+  guint length = fixture->vt->length (fixture->queue);
+  TpJob *job = fixture->vt->pop (fixture->queue);
+
+  g_assert_nonnull (job);
+  g_assert_cmpint (tp_job_get_weight (job), ==, fixture->jobs[index].weight);
+  g_assert_cmpuint (tp_job_get_sequence (job), ==, fixture->jobs[index].sequence);
+  g_assert_true (job == &fixture->jobs[index]);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, length - 1);
+}
+
+void
+assert_empty (QueueFixture *fixture)
+{
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, 0);
+  g_assert_null (fixture->vt->pop (fixture->queue));
+  g_assert_null (fixture->vt->pop (fixture->queue));
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, 0);
+}

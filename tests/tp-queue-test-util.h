@@ -1,0 +1,42 @@
+/* tp-queue-test-util.h: a queue strategy driven through its vtable, for the queue tests
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "tp-test-util.h"
+#include "tp-job-private.h"
+
+G_BEGIN_DECLS
+
+/* The name of the strategy under test: set it in main() before g_test_run() */
+extern const char *tp_queue_test_strategy;
+
+/* The strategy's vtable and a queue made by it, with jobs owned by the test */
+typedef struct {
+  const TpQueueStrategy *vt;
+  gpointer               queue;
+  TpJob                 *jobs;
+  guint                  n_jobs;
+} QueueFixture;
+
+void queue_fixture_set_up    (QueueFixture  *fixture,
+                              gconstpointer  data);
+void queue_fixture_tear_down (QueueFixture  *fixture,
+                              gconstpointer  data);
+/* Makes @n_jobs jobs whose sequence is their index, all of weight 4 */
+void queue_fixture_make_jobs (QueueFixture  *fixture,
+                              guint          n_jobs);
+/* Pushes jobs[@index] and checks the length grew */
+void push                    (QueueFixture  *fixture,
+                              guint          index);
+/* Removes jobs[@index] and checks the length shrank */
+void remove_job              (QueueFixture  *fixture,
+                              guint          index);
+/* Pops one job and checks it is jobs[@index] */
+void assert_pop              (QueueFixture  *fixture,
+                              guint          index);
+void assert_empty            (QueueFixture  *fixture);
+
+G_END_DECLS
