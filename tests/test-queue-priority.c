@@ -416,39 +416,6 @@ test_unit_random_ops (QueueFixture  *fixture,
 
 /* In a pool {{{ */
 
-/* A pool of one worker, so that queued jobs start one at a time in queue order */
-static TpPool *
-one_worker_pool (const char *kind)
-{
-  if (g_str_has_prefix (kind, "autoscale-"))
-    return tp_test_pool_new (kind, "kind", kind, "min-size", 1, "max-size", 1, NULL);
-  return tp_test_pool_new (kind, "kind", kind, "size", 1, NULL);
-}
-
-/* Submits a job that holds the only worker and waits until it started */
-static TpTestJob *
-hold_the_worker (TpPool    *pool,
-                 TpTestLog *log)
-{
-  TpTestJob *held = tp_test_submit (pool, log, "h", TP_TEST_JOB_HOLD, TP_SUBMIT_DEFAULT, 0, NULL);
-
-  tp_test_wait_count (&log->started, 1);
-  g_assert_cmpuint (tp_pool_get_running (pool), ==, 1);
-  return held;
-}
-
-/* Runs what is due now without blocking; the bound catches a source that re-arms forever */
-static void
-drain_pending (void)
-{
-  guint i;
-
-  for (i = 0; i < 10000 && g_main_context_iteration (NULL, FALSE); i++)
-    ;
-  g_assert_cmpuint (i, <, 10000);
-}
-
-
 /* Like one_worker_pool(), with a default-weight */
 static TpPool *
 one_worker_pool_weighted (const char *kind,

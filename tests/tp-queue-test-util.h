@@ -39,4 +39,12 @@ void assert_pop              (QueueFixture  *fixture,
                               guint          index);
 void assert_empty            (QueueFixture  *fixture);
 
+/* A pool of one worker (min = max = 1 for autoscale kinds), started */
+TpPool    *one_worker_pool (const char *kind);
+/* Submits a job that holds the only worker and waits until it started */
+TpTestJob *hold_the_worker (TpPool     *pool,
+                            TpTestLog  *log);
+/* Runs what is due now without blocking; fails if a source re-arms forever */
+void       drain_pending   (void);
+
 G_END_DECLS
