@@ -725,6 +725,10 @@ tp_pool_start_thread_job_locked (TpPool *self,
 {
   if (self->use_gtask)
     {
+      /* A carrier task only to reach GIO's thread pool; the job keeps its own
+       * task. The carrier completes in the thread-default context of the
+       * thread that fills the worker: a thread that never iterates that
+       * context keeps one small idle source per job it started. */
       GTask *carrier = g_task_new (NULL, NULL, NULL, NULL);
 
       g_task_set_task_data (carrier, job, NULL);
