@@ -322,6 +322,7 @@ typedef struct {
   gpointer            user_data;
   GCancellable       *cancellable;
   gulong              cancel_id;   /* protected by the pool's mutex */
+  gboolean            completed;   /* likewise */
 } TpWaiter;
 
 static void
@@ -345,6 +346,7 @@ tp_pool_waiter_done_cb (GObject      *source_object,
   tp_pool_lock (self);
   cancel_id = waiter->cancel_id;
   waiter->cancel_id = 0;
+  waiter->completed = TRUE;
   g_mutex_unlock (&self->mutex);
 
   if (cancel_id != 0)
@@ -396,24 +398,31 @@ tp_pool_new_waiter (TpPool              *self,
 }
 
 /* Watches the cancellable of a waiter just put in one of the pool's lists.
- * Its callback cannot run before the caller returns to the main loop (the
- * task was made in this iteration), so the handler is in place before
- * anything can complete the task. Consumes the caller's reference. */
+ * Usually its callback cannot run before the caller returns to the main loop
+ * (the task was made in this iteration); but if the caller's context is run
+ * by another thread, the task may already be complete: the handler is then
+ * taken back at once. Consumes the caller's reference. */
 static void
 tp_pool_watch_waiter (TpPool *self,
                       GTask  *task)
 {
   TpWaiter *waiter = g_task_get_task_data (task);
+  gboolean completed;
   gulong cancel_id;
 
   if (waiter->cancellable != NULL)
     {
-      /* Runs the handler at once if already cancelled */
+      /* Runs the handler at once if already cancelled, and then returns 0 */
       cancel_id = g_cancellable_connect (waiter->cancellable,
                                          G_CALLBACK (tp_pool_waiter_cancelled_cb), task, NULL);
       tp_pool_lock (self);
-      waiter->cancel_id = cancel_id;
+      completed = waiter->completed;
+      if (!completed)
+        waiter->cancel_id = cancel_id;
       g_mutex_unlock (&self->mutex);
+
+      if (completed && cancel_id != 0)
+        g_cancellable_disconnect (waiter->cancellable, cancel_id);
     }
   g_object_unref (task);
 }
@@ -595,7 +604,9 @@ tp_pool_job_done_cb (GObject      *source_object,
       job->cancel_id = 0;
     }
 
-  if (job->callback != NULL && job->deferred)
+  /* A deferred job's task lives on the pool's context when it ran, on the
+   * submitter's when it failed before it could */
+  if (job->callback != NULL && g_task_get_context (G_TASK (result)) != job->context)
     tp_job_post_result (job, G_TASK (result));
   else if (job->callback != NULL)
     job->callback (source_object, result, job->user_data);
