@@ -426,30 +426,13 @@ static void
 test_close_discard (CloseFixture  *fixture,
                     gconstpointer  data)
 {
+  TpCloseFlags flags = GPOINTER_TO_UINT (data);
   gboolean closed = FALSE;
 
-  g_test_summary ("TP_CLOSE_DISCARD_QUEUED completes queued and waiting jobs with "
-                  "TP_POOL_ERROR_CLOSED; running ones finish");
-  tp_pool_close_async (fixture->pool, TP_CLOSE_DISCARD_QUEUED, NULL, close_done_cb, &closed);
-  tp_test_wait_count (&fixture->log.closed, 5);
-  g_assert_false (closed);
-  tp_test_release (fixture->held[0]);
-  tp_test_release (fixture->held[1]);
-  tp_test_wait_flag (&closed);
-  assert_exactly_once (&fixture->log, 7);
-  g_assert_cmpuint (fixture->log.done, ==, 2);
-  g_assert_cmpuint (fixture->log.closed, ==, 5);
-}
-
-static void
-test_close_cancel (CloseFixture  *fixture,
-                   gconstpointer  data)
-{
-  gboolean closed = FALSE;
-
-  g_test_summary ("TP_CLOSE_CANCEL_RUNNING discards queued and waiting jobs too; running "
-                  "jobs that ignore their cancellable still finish before close completes");
-  tp_pool_close_async (fixture->pool, TP_CLOSE_CANCEL_RUNNING, NULL, close_done_cb, &closed);
+  g_test_summary ("TP_CLOSE_DISCARD_QUEUED, and TP_CLOSE_CANCEL_RUNNING which implies it, "
+                  "complete queued and waiting jobs with TP_POOL_ERROR_CLOSED; running jobs "
+                  "that ignore their cancellable still finish before close completes");
+  tp_pool_close_async (fixture->pool, flags, NULL, close_done_cb, &closed);
   tp_test_wait_count (&fixture->log.closed, 5);
   g_assert_false (closed);
   tp_test_release (fixture->held[0]);
@@ -760,6 +743,84 @@ test_many_threads (gconstpointer data)
   tp_test_pool_close (pool, TP_CLOSE_DRAIN);
 }
 
+typedef struct {
+  Producer      producer;
+  GCancellable *cancellable;
+  gint          submitted;
+} NeverRan;
+
+static gpointer
+never_ran_thread (gpointer data)
+{
+  NeverRan *never = data;
+  Producer *producer = &never->producer;
+
+  producer->thread = g_thread_self ();
+  g_main_context_push_thread_default (producer->context);
+  for (guint i = 0; i < 3; i++)
+    tp_pool_submit_async (producer->pool, tp_test_job_func,
+                          tp_test_job_new (&producer->log, "never", TP_TEST_JOB_RETURN),
+                          tp_test_job_free, i == 0 ? never->cancellable : NULL,
+                          producer_done_cb, producer);
+  g_atomic_int_set (&never->submitted, 1);
+  g_main_context_wakeup (NULL);
+
+  while ((guint) g_atomic_int_get (&producer->log.callbacks) < 3 ||
+         (guint) g_atomic_int_get (&producer->log.destroyed) < 3)
+    g_main_context_iteration (producer->context, TRUE);
+  g_main_context_pop_thread_default (producer->context);
+  return NULL;
+}
+
+static void
+test_other_context_never_ran (void)
+{
+  g_autoptr(TpPool) pool = tp_test_pool_new ("fixed-simple", "kind", "fixed-simple",
+                                             "size", 1, NULL);
+  NeverRan never = { { NULL } };
+  gboolean closed = FALSE;
+  TpTestJob *held;
+  GThread *thread;
+  TpTestLog log;
+
+  g_test_summary ("Async jobs submitted from another thread's context that are cancelled or "
+                  "discarded, from a third thread, before they run call back exactly once on "
+                  "their submitter's thread, and free their data once");
+  tp_test_log_init (&log);
+  never.producer.pool = pool;
+  never.producer.context = g_main_context_new ();
+  never.cancellable = g_cancellable_new ();
+  tp_test_log_init (&never.producer.log);
+  never.producer.log.context = never.producer.context;
+
+  held = tp_test_submit (pool, &log, "held", TP_TEST_JOB_HOLD, TP_SUBMIT_DEFAULT, 4, NULL);
+  tp_test_wait_count (&log.started, 1);
+  thread = g_thread_new ("submitter", never_ran_thread, &never);
+  tp_test_wait_flag (&never.submitted);
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, 3);
+
+  g_cancellable_cancel (never.cancellable);
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, 2);
+  tp_pool_close_async (pool, TP_CLOSE_DISCARD_QUEUED, NULL, close_done_cb, &closed);
+  tp_test_release (held);
+  tp_test_wait_flag (&closed);
+  g_thread_join (thread);
+
+  g_assert_cmpuint (never.producer.log.callbacks, ==, 3);
+  g_assert_cmpuint (never.producer.log.destroyed, ==, 3);
+  g_assert_cmpuint (never.producer.log.cancelled, ==, 1);
+  g_assert_cmpuint (never.producer.log.closed, ==, 2);
+  g_assert_cmpuint (never.producer.log.started, ==, 0);
+  g_assert_cmpuint (never.producer.wrong_context, ==, 0);
+  assert_exactly_once (&log, 1);
+  g_assert_cmpuint (log.done, ==, 1);
+
+  tp_test_log_clear (&never.producer.log);
+  tp_test_log_clear (&log);
+  g_main_context_unref (never.producer.context);
+  g_object_unref (never.cancellable);
+}
+
 /* }}} */
 
 /* Properties, notifications, idle {{{ */
@@ -967,10 +1028,12 @@ main (int   argc,
                         test_cancel_running);
   g_test_add ("/pool/close/drain", CloseFixture, NULL, close_fixture_set_up, test_close_drain,
               close_fixture_tear_down);
-  g_test_add ("/pool/close/discard-queued", CloseFixture, NULL, close_fixture_set_up,
+  g_test_add ("/pool/close/discard-queued", CloseFixture,
+              GUINT_TO_POINTER (TP_CLOSE_DISCARD_QUEUED), close_fixture_set_up,
               test_close_discard, close_fixture_tear_down);
-  g_test_add ("/pool/close/cancel-running", CloseFixture, NULL, close_fixture_set_up,
-              test_close_cancel, close_fixture_tear_down);
+  g_test_add ("/pool/close/cancel-running", CloseFixture,
+              GUINT_TO_POINTER (TP_CLOSE_CANCEL_RUNNING), close_fixture_set_up,
+              test_close_discard, close_fixture_tear_down);
   g_test_add_func ("/pool/close/cancel-running-jobs", test_close_cancel_running);
   g_test_add_func ("/pool/close/not-started", test_close_not_started);
   g_test_add_func ("/pool/close/drain-scaled-to-zero", test_close_drain_scaled_to_zero);
@@ -981,6 +1044,7 @@ main (int   argc,
   g_test_add_func ("/pool/exactly-once/job-error", test_job_fails);
   g_test_add_func ("/pool/exactly-once/complete-from-thread", test_complete_from_thread);
   g_test_add_func ("/pool/exactly-once/released-in-flight", test_released_in_flight);
+  g_test_add_func ("/pool/exactly-once/other-context-never-ran", test_other_context_never_ran);
   g_test_add_func ("/pool/executor/gtask", test_gtask_executor);
   g_test_add_func ("/pool/properties/notify", test_properties);
   g_test_add_func ("/pool/wait-idle/scale-async", test_wait_idle_and_scale_async);
