@@ -18,8 +18,15 @@ typedef enum {
   TP_JOB_FINISHED,  /* left the pool's lists; its result is on its way */
 } TpJobState;
 
-/* A job lives from submission until its GTask is finalized (the GTask owns it
- * through qdata), so the pool never frees a job that a callback may still see.
+/* A job lives from submission until the pool lets go of its GTask, or, once
+ * it is hooked, until the task is finalized (the task then owns it through
+ * qdata, and reports a task dropped without a result): the pool never frees
+ * a job that a callback may still see. An async job submitted on the pool's
+ * context whose callback ran before the job function returned (the common
+ * case: it completed at once) is never hooked, and borrows the pool, the
+ * context and the cancellable from its task; every other job is hooked and
+ * holds references of its own (owns_refs).
+ *
  * The GTask owns job_data as its task data. An async job submitted from
  * another context than the pool's gets its task only when it starts, on the
  * pool's context, so that its completion frees the worker there; the result
@@ -29,14 +36,16 @@ struct _TpJob
   TpJob              *prev;        /* in the backlog, ready or running list */
   TpJob              *next;
   GTask              *task;        /* a reference while the pool holds the job */
-  TpPool             *pool;        /* strong */
+  TpPool             *pool;        /* strong if owns_refs */
   GTaskThreadFunc     func;
   gpointer            job_data;
   GDestroyNotify      job_data_destroy;
-  GCancellable       *cancellable; /* the one the job sees: borrowed */
+  GCancellable       *cancellable; /* the one the job sees: the pool's, or
+                                    * the submitter's (strong if owns_refs) */
   GAsyncReadyCallback callback;
   gpointer            user_data;
-  GMainContext       *context;     /* the submitter's, for a lost job's error */
+  GMainContext       *context;     /* the submitter's, for a lost job's error
+                                    * (strong if owns_refs and not the pool's) */
   gpointer            queue_data;
   guint64             sequence;
   gint64              submit_time;
@@ -48,6 +57,8 @@ struct _TpJob
   guint8              cancel_early : 1;
   guint8              deferred : 1;    /* an async job from another context: its
                                         * task is made on the pool's context */
+  guint8              hooked : 1;      /* its task's qdata owns it */
+  guint8              owns_refs : 1;   /* holds pool, cancellable and context */
 };
 
 /* An intrusive doubly-linked list of jobs */

@@ -489,10 +489,72 @@ tp_pool_unlock (TpPool *self)
 static void
 tp_job_free (TpJob *job)
 {
-  g_clear_pointer (&job->context, g_main_context_unref);
-  g_clear_object (&job->cancellable);
-  g_clear_object (&job->pool);
-  g_free (job);
+  TpPool *pool = job->pool;
+
+  if (job->owns_refs)
+    {
+      if (job->context != pool->context)
+        g_main_context_unref (job->context);
+      if (job->cancellable != pool->cancellable)
+        g_object_unref (job->cancellable);
+      g_object_unref (pool);
+    }
+  g_slice_free (TpJob, job);
+}
+
+/* A job that may outlive its task, or wait without one, holds what it uses */
+static void
+tp_job_take_refs (TpJob *job)
+{
+  TpPool *pool = job->pool;
+
+  if (job->owns_refs)
+    return;
+  g_object_ref (pool);
+  if (job->cancellable != pool->cancellable)
+    g_object_ref (job->cancellable);
+  if (job->context != pool->context)
+    g_main_context_ref (job->context);
+  job->owns_refs = TRUE;
+}
+
+static void tp_job_task_finalized (gpointer data);
+
+/* From now on the task owns the job, and reports it lost if it is finalized
+ * before the job's callback ran */
+static void
+tp_job_hook (TpJob *job,
+             GTask *task)
+{
+  if (job->hooked)
+    return;
+  tp_job_take_refs (job);
+  job->hooked = TRUE;
+  g_object_set_qdata_full (G_OBJECT (task), tp_job_quark (), job, tp_job_task_finalized);
+}
+
+/* The pool lets go of the job's task. @delivered says the job's callback
+ * has run to its end; only the thread that runs the task's callbacks can
+ * know it. Otherwise the job is hooked first, so that a job that dropped
+ * its task without completing it is found when the task is finalized. */
+static void
+tp_job_release_task (TpJob    *job,
+                     GTask    *task,
+                     gboolean  delivered)
+{
+  if (job->hooked)
+    {
+      g_object_unref (task);
+      return;
+    }
+  if (!delivered)
+    {
+      tp_job_hook (job, task);
+      g_object_unref (task);
+      return;
+    }
+  g_object_unref (task);
+  tp_job_free (job);
 }
 
 static gboolean
@@ -631,7 +693,10 @@ tp_job_make_task (TpJob *job)
   /* A running job that sees its cancellation decides how it ends */
   g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, job->job_data, job->job_data_destroy);
-  g_object_set_qdata_full (G_OBJECT (task), tp_job_quark (), job, tp_job_task_finalized);
+  /* The callback of a thread job or of a deferred job may run on another
+   * thread than the pool's while the pool still uses the job */
+  if (job->in_thread || job->deferred)
+    tp_job_hook (job, task);
   return task;
 }
 
@@ -664,7 +729,11 @@ tp_job_run_async (TpJob *job)
 
   tp_job_disconnect_for_start (job);
   job->func (task, job->pool, job->job_data, job->cancellable);
-  g_object_unref (task);
+
+  /* The task's callbacks run on this thread, which owns the pool's context:
+   * if the callback ran, it ran to its end during the call (the job
+   * completed at once, or a nested main loop completed it) */
+  tp_job_release_task (job, task, job->delivered);
 }
 
 /* }}} */
@@ -1732,6 +1801,8 @@ tp_pool_fail_job (TpJob        *job,
       return;
     }
 
+  /* This thread may not be the one that runs the callback */
+  tp_job_hook (job, task);
   g_task_return_new_error (task, domain, code, "%s", message);
   g_object_unref (task);
 }
@@ -1861,8 +1932,8 @@ tp_pool_submit_full_async (TpPool              *self,
   g_return_if_fail (job_func != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  job = g_new0 (TpJob, 1);
-  job->pool = g_object_ref (self);
+  job = g_slice_new0 (TpJob);
+  job->pool = self;
   job->func = job_func;
   job->job_data = job_data;
   job->callback = callback;
@@ -1870,10 +1941,14 @@ tp_pool_submit_full_async (TpPool              *self,
   job->weight = weight;
   job->in_thread = (flags & TP_SUBMIT_IN_THREAD) != 0;
   job->job_data_destroy = job_data_destroy;
-  job->cancellable = g_object_ref (cancellable != NULL ? cancellable : self->cancellable);
-  job->context = g_main_context_ref_thread_default ();
+  job->cancellable = cancellable != NULL ? cancellable : self->cancellable;
+  job->context = g_main_context_get_thread_default ();
+  if (job->context == NULL)
+    job->context = g_main_context_default ();
   job->deferred = !job->in_thread && job->context != self->context;
-  if (!job->deferred)
+  if (job->deferred)
+    tp_job_take_refs (job);  /* it waits without a task */
+  else
     job->task = tp_job_make_task (job);
 
   if (cancellable != NULL)
