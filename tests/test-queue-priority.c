@@ -355,16 +355,30 @@ test_unit_random_bulk (QueueFixture  *fixture,
   assert_drain_sorted (fixture, queued);
 }
 
+/* Mostly the default weight 4, sometimes 3 or 5: runs for the lane, ties
+ * between the lane and the heap */
+static int
+lane_weight (GRand *rand)
+{
+  guint roll = g_rand_int_range (rand, 0, 10);
+
+  return roll < 8 ? 4 : roll == 8 ? 3 : 5;
+}
+
 static void
 test_unit_random_ops (QueueFixture  *fixture,
                       gconstpointer  data)
 {
+  int (*pick_weight) (GRand *) = GPOINTER_TO_INT (data) ? lane_weight : random_weight;
   const guint n_ops = 100000;
   g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED + 1);
   g_autoptr(GSequence) model = g_sequence_new (NULL);
   guint next = 0;
 
-  g_test_summary ("Random pushes, pops and removals (fixed seed) match a sorted model at "
+  g_test_summary (GPOINTER_TO_INT (data) ?
+                  "Random pushes, pops and removals (fixed seed), mostly of one weight, match "
+                  "a sorted model at every step" :
+                  "Random pushes, pops and removals (fixed seed) match a sorted model at "
                   "every step");
   g_test_message ("seed %u", RANDOM_SEED + 1);
 
@@ -377,7 +391,7 @@ test_unit_random_ops (QueueFixture  *fixture,
 
       if (roll < push_bias && next < fixture->n_jobs)
         {
-          fixture->jobs[next].weight = random_weight (rand);
+          fixture->jobs[next].weight = pick_weight (rand);
           g_sequence_insert_sorted (model, &fixture->jobs[next], compare_jobs, NULL);
           push (fixture, next++);
         }
@@ -409,6 +423,92 @@ test_unit_random_ops (QueueFixture  *fixture,
       g_assert_true (fixture->vt->pop (fixture->queue) == g_sequence_get (first));
       g_sequence_remove (first);
     }
+  assert_empty (fixture);
+}
+
+static void
+test_unit_lane (QueueFixture  *fixture,
+                gconstpointer  data)
+{
+  /* Weights in push order; the default 4 makes runs, 1 and 9 interrupt them */
+  static const int weights[] = { 4, 4, 4, 1, 4, 9, 4, 4, 1, 1, 4, 9, 4, 4, 4 };
+  const guint n_run = G_N_ELEMENTS (weights);
+  g_autoptr(GArray) queued = NULL;
+
+  g_test_summary ("Runs of one weight mixed with other weights pop by (weight, sequence), "
+                  "ties between a run and other jobs of its weight included");
+
+  queue_fixture_make_jobs (fixture, n_run + 2);
+  for (guint i = 0; i < n_run; i++)
+    {
+      fixture->jobs[i].weight = weights[i];
+      fixture->jobs[i].sequence = 2 * i;
+    }
+  /* Two more jobs of weight 4, pushed last, whose sequences come before the run's tail:
+   * they cannot follow it, and must still pop in their place */
+  fixture->jobs[n_run].weight = 4;
+  fixture->jobs[n_run].sequence = 1;        /* between jobs 0 and 1 */
+  fixture->jobs[n_run + 1].weight = 4;
+  fixture->jobs[n_run + 1].sequence = 9;    /* between jobs 4 and 6 */
+
+  queued = push_all (fixture);
+  assert_drain_sorted (fixture, queued);
+}
+
+static void
+test_unit_lane_holes (QueueFixture  *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GArray) queued = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint next = 0;
+
+  g_test_summary ("A run of one weight that wraps around and grows its ring, with removals "
+                  "at its head, its tail and its middle, pops in order and keeps its length");
+
+  queue_fixture_make_jobs (fixture, 100);
+  for (; next < 10; next++)
+    push (fixture, next);
+  for (guint i = 0; i < 5; i++)
+    assert_pop (fixture, i);
+  for (; next < 40; next++)   /* wraps the ring of 16, then doubles it twice */
+    push (fixture, next);
+
+  remove_job (fixture, 5);    /* the head */
+  remove_job (fixture, 39);   /* the tail */
+  remove_job (fixture, 20);   /* the middle */
+  remove_job (fixture, 21);
+  assert_pop (fixture, 6);
+
+  /* A lower weight goes to the heap and pops first; the run goes on behind it */
+  fixture->jobs[next].weight = 1;
+  push (fixture, next++);
+  for (; next < 45; next++)
+    push (fixture, next);
+  assert_pop (fixture, 40);
+
+  for (guint i = 7; i < 45; i++)
+    {
+      if (i != 20 && i != 21 && i != 39 && i != 40)
+        g_array_append_val (queued, i);
+    }
+  assert_drain_sorted (fixture, queued);
+
+  /* Emptied by removals alone, the run starts again with another weight */
+  for (; next < 50; next++)
+    {
+      fixture->jobs[next].weight = 8;
+      push (fixture, next);
+    }
+  for (guint i = 45; i < 50; i++)
+    remove_job (fixture, i);
+  assert_empty (fixture);
+  for (; next < 53; next++)
+    {
+      fixture->jobs[next].weight = 2;
+      push (fixture, next);
+    }
+  for (guint i = 50; i < 53; i++)
+    assert_pop (fixture, i);
   assert_empty (fixture);
 }
 
@@ -668,6 +768,12 @@ main (int   argc,
               queue_fixture_set_up, test_unit_random_bulk, queue_fixture_tear_down);
   g_test_add ("/queue/priority/random-ops", QueueFixture, NULL,
               queue_fixture_set_up, test_unit_random_ops, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/random-ops-runs", QueueFixture, GINT_TO_POINTER (TRUE),
+              queue_fixture_set_up, test_unit_random_ops, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/lane", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_lane, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/lane-holes", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_lane_holes, queue_fixture_tear_down);
 
   for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
     {

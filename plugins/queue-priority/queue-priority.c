@@ -6,6 +6,19 @@
  * first and equal weights run in submission order. Each entry carries its
  * keys so that comparisons touch only the heap array; each job keeps its heap
  * index so that removing a cancelled job is O(log n) too.
+ *
+ * Most jobs of most pools have one weight, the default. In a heap, a run of
+ * equal weights is the worst case of a pop: the newest entry, moved to the
+ * root, sinks through every level. So a run of one weight pushed in
+ * submission order goes to a lane instead: a FIFO ring, pushed and popped in
+ * O(1). A push joins the lane if its weight is the lane's and its sequence
+ * follows the lane's last one; otherwise it goes to the heap. The lane takes
+ * the weight of the first push after it emptied. A pop takes the smaller of
+ * the lane's head and the heap's root, by (weight, sequence), so the order is
+ * exactly the heap's alone. A removed lane job leaves a hole that pops skip.
+ *
+ * A job's queue data says where it is: (heap index << 1), or
+ * (lane position << 1) | 1 where the lane position counts pushes to the lane.
  */
 
 #include <taskpool/tp-plugin.h>
@@ -17,10 +30,26 @@ typedef struct {
 } HeapEntry;
 
 typedef struct {
+  guint64 sequence;
+  TpJob  *job;       /* NULL: a hole left by a removed job */
+} LaneEntry;
+
+typedef struct {
   HeapEntry *entries;
   guint      length;
   guint      capacity;
+
+  /* The lane: positions [lane_head, lane_head + lane_length) of a ring of
+   * lane_capacity (a power of two) entries; lane_live of them are jobs */
+  LaneEntry *lane;
+  gsize      lane_head;
+  gsize      lane_length;
+  gsize      lane_capacity;
+  gsize      lane_live;
+  gint64     lane_weight;
 } PriorityQueue;
+
+#define LANE_TAG ((gsize) 1)
 
 static const char * const priority_keys[] = { "default-weight", NULL };
 
@@ -38,6 +67,7 @@ priority_destroy (gpointer data)
   PriorityQueue *queue = data;
 
   g_free (queue->entries);
+  g_free (queue->lane);
   g_free (queue);
 }
 
@@ -54,7 +84,7 @@ heap_place (PriorityQueue   *queue,
             const HeapEntry *entry)
 {
   queue->entries[index] = *entry;
-  tp_job_set_queue_data (entry->job, GUINT_TO_POINTER (index));
+  tp_job_set_queue_data (entry->job, GSIZE_TO_POINTER ((gsize) index << 1));
 }
 
 static void
@@ -97,11 +127,96 @@ heap_sift_down (PriorityQueue *queue,
   heap_place (queue, index, &entry);
 }
 
+static inline LaneEntry *
+lane_at (PriorityQueue *queue,
+         gsize          position)
+{
+  return &queue->lane[position & (queue->lane_capacity - 1)];
+}
+
+/* Doubles the ring; positions, and so the jobs' queue data, stay valid */
+static void
+lane_grow (PriorityQueue *queue)
+{
+  gsize capacity = MAX (16, queue->lane_capacity * 2);
+  LaneEntry *lane = g_new (LaneEntry, capacity);
+
+  for (gsize position = queue->lane_head;
+       position != queue->lane_head + queue->lane_length; position++)
+    lane[position & (capacity - 1)] = *lane_at (queue, position);
+  g_free (queue->lane);
+  queue->lane = lane;
+  queue->lane_capacity = capacity;
+}
+
+/* Whether a job of @weight and @sequence may join the lane's tail */
+static inline gboolean
+lane_takes (PriorityQueue *queue,
+            gint64         weight,
+            guint64        sequence)
+{
+  if (queue->lane_live == 0)
+    return TRUE;
+  return weight == queue->lane_weight &&
+         sequence > lane_at (queue, queue->lane_head + queue->lane_length - 1)->sequence;
+}
+
+static void
+lane_push (PriorityQueue *queue,
+           TpJob         *job,
+           gint64         weight,
+           guint64        sequence)
+{
+  gsize position;
+
+  if (queue->lane_live == 0)
+    {
+      /* Holes of removed jobs go with the lane's old weight */
+      queue->lane_head += queue->lane_length;
+      queue->lane_length = 0;
+      queue->lane_weight = weight;
+    }
+  if (queue->lane_length == queue->lane_capacity)
+    lane_grow (queue);
+
+  position = queue->lane_head + queue->lane_length++;
+  *lane_at (queue, position) = (LaneEntry) { .sequence = sequence, .job = job };
+  queue->lane_live++;
+  tp_job_set_queue_data (job, GSIZE_TO_POINTER ((position << 1) | LANE_TAG));
+}
+
+/* Drops the holes at both ends, so that the head and the tail are jobs */
+static void
+lane_trim (PriorityQueue *queue)
+{
+  if (queue->lane_live == 0)
+    {
+      queue->lane_head += queue->lane_length;
+      queue->lane_length = 0;
+      return;
+    }
+  while (lane_at (queue, queue->lane_head)->job == NULL)
+    {
+      queue->lane_head++;
+      queue->lane_length--;
+    }
+  while (lane_at (queue, queue->lane_head + queue->lane_length - 1)->job == NULL)
+    queue->lane_length--;
+}
+
 static void
 priority_push (gpointer  data,
                TpJob    *job)
 {
   PriorityQueue *queue = data;
+  gint64 weight = tp_job_get_weight (job);
+  guint64 sequence = tp_job_get_sequence (job);
+
+  if (lane_takes (queue, weight, sequence))
+    {
+      lane_push (queue, job, weight, sequence);
+      return;
+    }
 
   if (queue->length == queue->capacity)
     {
@@ -110,8 +225,8 @@ priority_push (gpointer  data,
     }
 
   queue->entries[queue->length] = (HeapEntry) {
-    .weight = tp_job_get_weight (job),
-    .sequence = tp_job_get_sequence (job),
+    .weight = weight,
+    .sequence = sequence,
     .job = job,
   };
   queue->length++;
@@ -139,6 +254,25 @@ priority_pop (gpointer data)
   PriorityQueue *queue = data;
   TpJob *job;
 
+  /* The lane's head is a job whenever the lane has one (lane_trim()) */
+  if (queue->lane_live > 0)
+    {
+      const LaneEntry *head = lane_at (queue, queue->lane_head);
+
+      if (queue->length == 0 ||
+          queue->lane_weight < queue->entries[0].weight ||
+          (queue->lane_weight == queue->entries[0].weight &&
+           head->sequence < queue->entries[0].sequence))
+        {
+          job = head->job;
+          queue->lane_head++;
+          queue->lane_length--;
+          queue->lane_live--;
+          lane_trim (queue);
+          return job;
+        }
+    }
+
   if (queue->length == 0)
     return NULL;
 
@@ -152,17 +286,34 @@ priority_remove (gpointer  data,
                  TpJob    *job)
 {
   PriorityQueue *queue = data;
-  guint index = GPOINTER_TO_UINT (tp_job_get_queue_data (job));
+  gsize where = GPOINTER_TO_SIZE (tp_job_get_queue_data (job));
 
-  g_return_if_fail (index < queue->length && queue->entries[index].job == job);
+  if (where & LANE_TAG)
+    {
+      gsize position = where >> 1;
+      LaneEntry *entry;
 
-  heap_delete (queue, index);
+      g_return_if_fail (position - queue->lane_head < queue->lane_length);
+      entry = lane_at (queue, position);
+      g_return_if_fail (entry->job == job);
+
+      entry->job = NULL;
+      queue->lane_live--;
+      lane_trim (queue);
+      return;
+    }
+
+  g_return_if_fail ((where >> 1) < queue->length && queue->entries[where >> 1].job == job);
+
+  heap_delete (queue, (guint) (where >> 1));
 }
 
 static guint
 priority_length (gpointer data)
 {
-  return ((PriorityQueue *) data)->length;
+  PriorityQueue *queue = data;
+
+  return queue->length + (guint) queue->lane_live;
 }
 
 static const TpQueueStrategy priority_strategy = {
@@ -180,5 +331,5 @@ static const TpQueueStrategy priority_strategy = {
 
 static const TpQueueStrategy * const priority_queues[] = { &priority_strategy, NULL };
 
-TP_PLUGIN_DEFINE ("queue-priority", "1.0", "Priority queue strategy (binary heap)",
+TP_PLUGIN_DEFINE ("queue-priority", "1.0", "Priority queue strategy (binary heap and a FIFO lane)",
                   priority_queues, NULL)
