@@ -31,26 +31,24 @@ typedef enum {
  * another context than the pool's gets its task only when it starts, on the
  * pool's context, so that its completion frees the worker there; the result
  * then travels to the submitter's context. */
+/* 128 bytes on 64-bit systems: two cache lines (GSlice hands out 128-byte
+ * chunks at 128-byte offsets in its pages). The first holds what the pool
+ * reads to move a job between its lists and start it; the second what the
+ * job's completion and the queue strategy read. With hundreds of thousands
+ * of jobs queued, a job is out of the caches when it starts, and each line
+ * is a miss. */
 struct _TpJob
 {
+  /* Moving and starting */
   TpJob              *prev;        /* in the backlog, ready or running list */
   TpJob              *next;
   GTask              *task;        /* a reference while the pool holds the job */
   TpPool             *pool;        /* strong if owns_refs */
   GTaskThreadFunc     func;
-  gpointer            job_data;
-  GDestroyNotify      job_data_destroy;
   GCancellable       *cancellable; /* the one the job sees: the pool's, or
                                     * the submitter's (strong if owns_refs) */
-  GAsyncReadyCallback callback;
-  gpointer            user_data;
-  GMainContext       *context;     /* the submitter's, for a lost job's error
-                                    * (strong if owns_refs and not the pool's) */
-  gpointer            queue_data;
-  guint64             sequence;
-  gint64              submit_time;
-  int                 weight;
   gulong              cancel_id;
+  int                 weight;
   guint8              state;
   guint8              in_thread : 1;
   guint8              delivered : 1;
@@ -59,7 +57,22 @@ struct _TpJob
                                         * task is made on the pool's context */
   guint8              hooked : 1;      /* its task's qdata owns it */
   guint8              owns_refs : 1;   /* holds pool, cancellable and context */
+
+  /* Completing, and the queue strategy's */
+  gpointer            job_data;
+  GDestroyNotify      job_data_destroy;
+  GAsyncReadyCallback callback;
+  gpointer            user_data;
+  GMainContext       *context;     /* the submitter's, for a lost job's error
+                                    * (strong if owns_refs and not the pool's) */
+  gpointer            queue_data;
+  guint64             sequence;
+  gint64              submit_time;
 };
+
+#if GLIB_SIZEOF_VOID_P == 8
+G_STATIC_ASSERT (sizeof (struct _TpJob) == 128);
+#endif
 
 /* An intrusive doubly-linked list of jobs */
 typedef struct {

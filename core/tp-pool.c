@@ -650,7 +650,8 @@ tp_pool_job_done_cb (GObject      *source_object,
 {
   TpJob *job = user_data;
   TpPool *self = job->pool;
-  gboolean on_pool_thread = g_task_get_context (G_TASK (result)) == self->context;
+  GMainContext *task_context = g_task_get_context (G_TASK (result));
+  gboolean on_pool_thread = task_context == self->context;
   gboolean drain;
 
   tp_pool_lock (self);
@@ -668,7 +669,7 @@ tp_pool_job_done_cb (GObject      *source_object,
 
   /* A deferred job's task lives on the pool's context when it ran, on the
    * submitter's when it failed before it could */
-  if (job->callback != NULL && g_task_get_context (G_TASK (result)) != job->context)
+  if (job->callback != NULL && task_context != job->context)
     tp_job_post_result (job, G_TASK (result));
   else if (job->callback != NULL)
     job->callback (source_object, result, job->user_data);
@@ -691,7 +692,8 @@ tp_job_make_task (TpJob *job)
    * g_strdup() per job, and a g_strconcat() per completion from a thread */
   (g_task_set_source_tag) (task, tp_pool_submit_full_async);
   /* A running job that sees its cancellation decides how it ends */
-  g_task_set_check_cancellable (task, FALSE);
+  if (cancellable != NULL)
+    g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, job->job_data, job->job_data_destroy);
   /* The callback of a thread job or of a deferred job may run on another
    * thread than the pool's while the pool still uses the job */
@@ -1925,6 +1927,7 @@ tp_pool_submit_full_async (TpPool              *self,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
+  GMainContext *context;
   const char *refusal;
   TpJob *job;
 
@@ -1932,19 +1935,20 @@ tp_pool_submit_full_async (TpPool              *self,
   g_return_if_fail (job_func != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  job = g_slice_new0 (TpJob);
-  job->pool = self;
-  job->func = job_func;
-  job->job_data = job_data;
-  job->callback = callback;
-  job->user_data = user_data;
-  job->weight = weight;
-  job->in_thread = (flags & TP_SUBMIT_IN_THREAD) != 0;
-  job->job_data_destroy = job_data_destroy;
-  job->cancellable = cancellable != NULL ? cancellable : self->cancellable;
-  job->context = g_main_context_get_thread_default ();
-  if (job->context == NULL)
-    job->context = g_main_context_default ();
+  context = g_main_context_get_thread_default ();
+  job = g_slice_new (TpJob);
+  *job = (TpJob) {
+    .pool = self,
+    .func = job_func,
+    .cancellable = cancellable != NULL ? cancellable : self->cancellable,
+    .weight = weight,
+    .in_thread = (flags & TP_SUBMIT_IN_THREAD) != 0,
+    .job_data = job_data,
+    .job_data_destroy = job_data_destroy,
+    .callback = callback,
+    .user_data = user_data,
+    .context = context != NULL ? context : g_main_context_default (),
+  };
   job->deferred = !job->in_thread && job->context != self->context;
   if (job->deferred)
     tp_job_take_refs (job);  /* it waits without a task */
