@@ -695,9 +695,10 @@ tp_job_make_task (TpJob *job)
   if (cancellable != NULL)
     g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, job->job_data, job->job_data_destroy);
-  /* The callback of a thread job or of a deferred job may run on another
-   * thread than the pool's while the pool still uses the job */
-  if (job->in_thread || job->deferred)
+  /* The callback of a deferred job may run on another thread than the
+   * pool's while the pool still uses the job. A thread job is hooked by the
+   * worker that runs it, which takes that work off the submitter's thread. */
+  if (job->deferred)
     tp_job_hook (job, task);
   return task;
 }
@@ -903,6 +904,9 @@ tp_pool_run_thread_jobs (TpJob *job)
       GTask *task = g_steal_pointer (&job->task);
       TpJob *next = NULL;
 
+      /* Its callback may run on the submitter's thread while this one still
+       * uses the job */
+      tp_job_hook (job, task);
       tp_job_disconnect_for_start (job);
       job->func (task, self, job->job_data, job->cancellable);
 
