@@ -886,10 +886,16 @@ tp_pool_release_locked (TpPool  *self,
       return;
     }
 
-  tp_idle_ring_push_newest (&self->idle, tp_pool_idle_stamp (self));
   if (self->n_queued > 0)
-    tp_pool_fill_locked (self, keep);
-  else if (self->scale_vt->decide != NULL && self->n_workers > self->limits.min_size)
+    {
+      /* The worker takes the next job at once: it is not idle, and its
+       * stamp is never read */
+      tp_idle_ring_push_newest (&self->idle, 0);
+      tp_pool_fill_locked (self, keep);
+      return;
+    }
+  tp_idle_ring_push_newest (&self->idle, tp_pool_idle_stamp (self));
+  if (self->scale_vt->decide != NULL && self->n_workers > self->limits.min_size)
     tp_pool_consult_locked (self);
 }
 
@@ -1889,7 +1895,8 @@ tp_pool_enqueue_locked (TpPool        *self,
 
   if (self->idle.count > 0)
     tp_pool_fill_locked (self, NULL);
-  if (self->n_queued > 0 || self->backlog.length > 0)
+  /* A job waits: the scaler may grow the pool, if it can still grow */
+  if ((self->n_queued > 0 || self->backlog.length > 0) && self->target < self->limits.max_size)
     tp_pool_consult_locked (self);
   return TRUE;
 }

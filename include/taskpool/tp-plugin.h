@@ -184,9 +184,10 @@ struct _TpScaleStats
  *
  * The vtable of a scaling strategy: how many workers there should be. The
  * pool clamps the answer to `[min_size, max_size]` and applies it. `decide`
- * is called with the pool's lock held, when a job must wait, when a worker
- * goes idle and when the delay it asked for has passed, never while the
- * pool is idle without having asked.
+ * is called with the pool's lock held: when a job must wait while the
+ * target size is below max-size (at max-size the pool cannot grow), when a
+ * worker goes idle and when the delay it asked for has passed; never while
+ * the pool is idle without having asked.
  *
  * Since: 1.0
  */
