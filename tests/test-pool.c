@@ -540,6 +540,70 @@ test_job_lost (gconstpointer data)
   tp_test_log_clear (&log);
 }
 
+/* Completes its task at once but keeps a reference, stored in job_data */
+typedef struct {
+  GTask *kept;
+  guint  destroyed;
+  guint  callbacks;
+  GError *error;
+} KeptTask;
+
+static void
+keep_and_return_job (GTask        *task,
+                     gpointer      pool,
+                     gpointer      job_data,
+                     GCancellable *cancellable)
+{
+  KeptTask *kept = job_data;
+
+  kept->kept = g_object_ref (task);
+  g_task_return_pointer (task, NULL, NULL);
+}
+
+static void
+kept_destroy (gpointer data)
+{
+  ((KeptTask *) data)->destroyed++;
+}
+
+static void
+kept_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  KeptTask *kept = user_data;
+
+  tp_pool_submit_finish (TP_POOL (source), result, &kept->error);
+  kept->callbacks++;
+}
+
+static void
+test_job_keeps_completed_task (void)
+{
+  g_autoptr(TpPool) pool = tp_test_pool_new ("fixed-simple", "kind", "fixed-simple",
+                                             "size", 1, NULL);
+  KeptTask kept = { NULL, };
+
+  g_test_summary ("A job that completes at once but keeps its task past the pool's hold gets "
+                  "one callback, no TP_POOL_ERROR_JOB_LOST when it drops the task later, and "
+                  "its job_data_destroy once, when the task goes");
+
+  tp_pool_submit_async (pool, keep_and_return_job, &kept, kept_destroy, NULL, kept_done_cb, &kept);
+  tp_test_wait_count (&kept.callbacks, 1);
+  g_assert_no_error (kept.error);
+  g_assert_nonnull (kept.kept);
+  g_assert_cmpuint (kept.destroyed, ==, 0);
+  g_assert_cmpuint (tp_pool_get_running (pool), ==, 0);
+
+  g_clear_object (&kept.kept);
+  /* Anything a dropped task would post (a lost-job error) would run now */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (kept.callbacks, ==, 1);
+  g_assert_cmpuint (kept.destroyed, ==, 1);
+  tp_test_pool_close (pool, TP_CLOSE_DRAIN);
+}
+
 static void
 test_job_fails (void)
 {
@@ -1042,6 +1106,7 @@ main (int   argc,
   g_test_add_data_func ("/pool/exactly-once/lost-thread", GUINT_TO_POINTER (TP_SUBMIT_IN_THREAD),
                         test_job_lost);
   g_test_add_func ("/pool/exactly-once/job-error", test_job_fails);
+  g_test_add_func ("/pool/exactly-once/keeps-completed-task", test_job_keeps_completed_task);
   g_test_add_func ("/pool/exactly-once/complete-from-thread", test_complete_from_thread);
   g_test_add_func ("/pool/exactly-once/released-in-flight", test_released_in_flight);
   g_test_add_func ("/pool/exactly-once/other-context-never-ran", test_other_context_never_ran);
