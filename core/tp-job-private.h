@@ -57,6 +57,8 @@ struct _TpJob
                                         * task is made on the pool's context */
   guint8              hooked : 1;      /* its task's qdata owns it */
   guint8              owns_refs : 1;   /* holds pool, cancellable and context */
+  guint8              timed : 1;       /* has a submit_time: its queue strategy
+                                        * may read it */
 
   /* Completing, and the queue strategy's */
   gpointer            job_data;

@@ -48,9 +48,12 @@ tp_job_get_sequence (const TpJob *job)
  * tp_job_get_submit_time:
  * @job: a queued job
  *
- * Gets when the job was submitted, for strategies that age jobs.
+ * Gets when the job was submitted, for strategies that age jobs. A strategy
+ * that sets %TP_QUEUE_IGNORES_SUBMIT_TIME must not call it: the pool did not
+ * read the clock.
  *
- * Returns: the g_get_monotonic_time() of the submission, in microseconds
+ * Returns: the g_get_monotonic_time() of the submission, in microseconds, or
+ *   0 with a critical warning if the job's strategy said it ignores it
  *
  * Since: 1.0
  */
@@ -58,6 +61,8 @@ gint64
 tp_job_get_submit_time (const TpJob *job)
 {
   g_return_val_if_fail (job != NULL, 0);
+  /* Its queue strategy set TP_QUEUE_IGNORES_SUBMIT_TIME */
+  g_return_val_if_fail (job->timed, 0);
 
   return job->submit_time;
 }

@@ -70,6 +70,7 @@ struct _TpPool
   int                    default_weight;
   const TpQueueStrategy *queue_vt;
   gpointer               queue;
+  gboolean               time_submissions;  /* the queue strategy reads submit times */
   const TpScaleStrategy *scale_vt;
   gpointer               scaler;
   GCancellable          *cancellable;  /* for jobs submitted without one */
@@ -743,7 +744,8 @@ tp_job_run_async (TpJob *job)
 
 /* Workers and slots {{{ */
 
-/* When a worker went idle; only strategies that decide read it */
+/* When a worker went idle, or the queue began to wait; only strategies that
+ * decide read it */
 static inline gint64
 tp_pool_idle_stamp (TpPool *self)
 {
@@ -1170,6 +1172,8 @@ tp_pool_find_strategies (TpPool  *self,
                    "%s: %s; available kinds: %s", what, local_error->message, kinds);
       return FALSE;
     }
+  self->time_submissions =
+    (tp_queue_strategy_get_flags (self->queue_vt) & TP_QUEUE_IGNORES_SUBMIT_TIME) == 0;
   return TRUE;
 }
 
@@ -1891,7 +1895,7 @@ tp_pool_enqueue_locked (TpPool        *self,
   job->state = TP_JOB_QUEUED;
   self->queue_vt->push (self->queue, job);
   if (self->n_queued++ == 0)
-    self->waiting_since = job->submit_time;
+    self->waiting_since = job->timed ? job->submit_time : tp_pool_idle_stamp (self);
 
   if (self->idle.count > 0)
     tp_pool_fill_locked (self, NULL);
@@ -1983,7 +1987,11 @@ tp_pool_submit_full_async (TpPool              *self,
   if (refusal == NULL && !job->cancel_early)
     {
       job->sequence = self->next_sequence++;
-      job->submit_time = g_get_monotonic_time ();
+      if (self->time_submissions)
+        {
+          job->submit_time = g_get_monotonic_time ();
+          job->timed = TRUE;
+        }
       if (tp_pool_enqueue_locked (self, job, flags))
         {
           tp_pool_unlock (self);

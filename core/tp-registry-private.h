@@ -9,6 +9,17 @@
 
 G_BEGIN_DECLS
 
+#define TP_QUEUE_KNOWN_FLAGS (TP_QUEUE_IGNORES_SUBMIT_TIME)
+
+/* A vtable built before the flags existed has none */
+static inline TpQueueFlags
+tp_queue_strategy_get_flags (const TpQueueStrategy *queue)
+{
+  if (queue->struct_size < G_STRUCT_OFFSET (TpQueueStrategy, flags) + sizeof (TpQueueFlags))
+    return TP_QUEUE_FLAGS_NONE;
+  return queue->flags;
+}
+
 gboolean               tp_registry_load_file    (const char          *path,
                                                  GError             **error);
 const TpQueueStrategy *tp_registry_lookup_queue (const char * const  *extra_dirs,

@@ -82,11 +82,11 @@ tp_registry_check_queue (const TpQueueStrategy  *queue,
 {
   const char *missing = NULL;
 
-  if (queue->struct_size < sizeof (TpQueueStrategy))
+  if (queue->struct_size < TP_QUEUE_STRATEGY_SIZE_FIRST)
     {
       g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_PLUGIN,
                    "queue strategy vtable is %" G_GSIZE_FORMAT " bytes, expected at least %" G_GSIZE_FORMAT,
-                   queue->struct_size, sizeof (TpQueueStrategy));
+                   queue->struct_size, (gsize) TP_QUEUE_STRATEGY_SIZE_FIRST);
       return FALSE;
     }
   if (!tp_registry_name_is_valid (queue->name, TRUE))
@@ -114,6 +114,16 @@ tp_registry_check_queue (const TpQueueStrategy  *queue,
     {
       g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_PLUGIN,
                    "queue strategy “%s” lacks the required function “%s”", queue->name, missing);
+      return FALSE;
+    }
+
+  if ((tp_queue_strategy_get_flags (queue) & ~TP_QUEUE_KNOWN_FLAGS) != 0)
+    {
+      g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_PLUGIN,
+                   "queue strategy “%s” has unknown flags 0x%x (known: 0x%x, "
+                   "TP_QUEUE_IGNORES_SUBMIT_TIME)",
+                   queue->name, (guint) tp_queue_strategy_get_flags (queue),
+                   (guint) TP_QUEUE_KNOWN_FLAGS);
       return FALSE;
     }
   return TRUE;

@@ -44,7 +44,7 @@
 
 typedef struct {
   const char *name;         /* the fixture */
-  const char *reasons[3];   /* what the error says about it */
+  const char *reasons[4];   /* what the error says about it */
 } BrokenCase;
 
 static const BrokenCase broken_cases[] = {
@@ -59,6 +59,8 @@ static const BrokenCase broken_cases[] = {
   { "missing-create", { "scaling strategy “nocreate”", "lacks the required function “create”",
                         NULL } },
   { "bad-name", { "scaling strategy name “fixed-3” is not valid", NULL } },
+  { "bad-flags", { "queue strategy “badflags”", "has unknown flags 0x21",
+                   "TP_QUEUE_IGNORES_SUBMIT_TIME", NULL } },
 };
 
 /* Helpers {{{ */
@@ -373,7 +375,7 @@ test_dir_mixed (void)
 {
   static const char * const fixtures[] = {
     "not-a-module", "no-entry", "entry-null", "abi-future", "duplicate-name",
-    "missing-function", "missing-create", "bad-name", "good", NULL
+    "missing-function", "missing-create", "bad-name", "bad-flags", "good", NULL
   };
   g_autofree char *dir = NULL;
   g_autofree char *plugin_path = NULL;
@@ -430,6 +432,7 @@ test_dir_mixed (void)
   assert_contains (queues, ITEM ("lifo"));
   assert_not_contains (queues, ITEM ("nopop"));
   assert_not_contains (queues, ITEM ("future"));
+  assert_not_contains (queues, ITEM ("badflags"));
 
   kinds = list_after (error->message, "available kinds: ");
   assert_contains (kinds, ITEM ("fixed-fifo2"));
@@ -448,6 +451,64 @@ test_dir_mixed (void)
     }
   good = fixture_path (dir, "good");
   assert_not_contains (error->message, good);
+}
+
+/* The probe weight of the fixture's fifo2untimed */
+#define FIFO2_PROBE_WEIGHT 13
+
+static void
+test_queue_flags (void)
+{
+  static const char * const fixtures[] = { "good", NULL };
+  static const char * const timed_kinds[] = { "fixed-fifo2", "fixed-fifo2old", NULL };
+  g_autofree char *dir = NULL;
+  g_autoptr(GError) error = NULL;
+  TpTestLog log;
+  TpPool *pool;
+
+  g_test_summary ("A queue strategy gets each job's submission time unless it sets "
+                  "TP_QUEUE_IGNORES_SUBMIT_TIME, and one built before TpQueueStrategy had "
+                  "flags has none; a strategy that said it ignores the time and reads it "
+                  "gets 0 and a critical warning");
+
+  if (!g_test_subprocess ())
+    {
+      run_with_fixture_dir (fixtures);
+      return;
+    }
+
+  dir = fixture_dir_get ();
+
+  /* fifo2 and fifo2old assert in push that the job has its time */
+  for (guint i = 0; timed_kinds[i] != NULL; i++)
+    {
+      pool = keyfile_pool_new (timed_kinds[i], dir, &error);
+      g_assert_no_error (error);
+      run_jobs (pool);
+      g_clear_object (&pool);
+    }
+
+  pool = keyfile_pool_new ("fixed-fifo2untimed", dir, &error);
+  g_assert_no_error (error);
+  run_jobs (pool);
+  g_clear_object (&pool);
+
+  /* fifo2untimed reads the time of a job of the probe weight, at submission */
+  pool = keyfile_pool_new ("fixed-fifo2untimed", dir, &error);
+  g_assert_no_error (error);
+  g_assert_true (tp_pool_start (pool, &error));
+  g_assert_no_error (error);
+  tp_test_log_init (&log);
+  g_test_expect_message ("TaskPool", G_LOG_LEVEL_CRITICAL, "*tp_job_get_submit_time*job->timed*");
+  tp_test_submit (pool, &log, "probe", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, FIFO2_PROBE_WEIGHT,
+                  NULL);
+  g_test_assert_expected_messages ();
+  tp_test_wait_count (&log.callbacks, 1);
+  g_assert_cmpuint (log.done, ==, 1);
+  tp_test_pool_close (pool, TP_CLOSE_DRAIN);
+  tp_test_wait_count (&log.destroyed, 1);
+  tp_test_log_clear (&log);
+  g_clear_object (&pool);
 }
 
 static void
@@ -583,6 +644,7 @@ main (int   argc,
   g_test_add_func ("/registry/load/twice", test_load_twice);
   g_test_add_func ("/registry/dir/mixed", test_dir_mixed);
   g_test_add_func ("/registry/env/plugin-path", test_env_plugin_path);
+  g_test_add_func ("/registry/queue-flags", test_queue_flags);
   for (guint i = 0; i < G_N_ELEMENTS (kind_cases); i++)
     g_test_add_data_func (kind_cases[i].path, &kind_cases[i], test_kind_error);
 

@@ -62,6 +62,33 @@ void          tp_job_set_queue_data    (TpJob       *job,
                                         gpointer     queue_data);
 
 /**
+ * TpQueueFlags:
+ * @TP_QUEUE_FLAGS_NONE: no flag: the pool records each job's submission time
+ * @TP_QUEUE_IGNORES_SUBMIT_TIME: the strategy never calls
+ *   tp_job_get_submit_time(), so the pool does not read the clock for each
+ *   submission; tp_job_get_submit_time() then fails with a critical warning
+ *
+ * What a queue strategy needs of the pool.
+ *
+ * Since: 1.0
+ */
+typedef enum {
+  TP_QUEUE_FLAGS_NONE          = 0,
+  TP_QUEUE_IGNORES_SUBMIT_TIME = 1 << 0,
+} TpQueueFlags;
+
+/**
+ * TP_QUEUE_STRATEGY_SIZE_FIRST:
+ *
+ * The smallest `struct_size` the registry accepts for a #TpQueueStrategy:
+ * the vtable without @flags, as the first plugins were built. Such a
+ * strategy has no flags.
+ *
+ * Since: 1.0
+ */
+#define TP_QUEUE_STRATEGY_SIZE_FIRST (G_STRUCT_OFFSET (TpQueueStrategy, flags))
+
+/**
  * TpQueueStrategy:
  * @struct_size: `sizeof (TpQueueStrategy)` as the plugin was built
  * @name: the strategy's name: the queue half of a kind (`simple` in `fixed-simple`);
@@ -75,10 +102,15 @@ void          tp_job_set_queue_data    (TpJob       *job,
  * @pop: removes and returns the job that runs next, or %NULL when empty
  * @remove: removes @job, which is in the queue (a cancelled or discarded job)
  * @length: the number of queued jobs
+ * @flags: what the strategy needs of the pool; a vtable whose @struct_size
+ *   ends before this field has none
  *
  * The vtable of a queue strategy: which waiting job runs next. The pool calls
  * every function with its lock held, so a queue needs no locking of its own
  * and must not call back into the pool.
+ *
+ * A strategy that does not age jobs sets %TP_QUEUE_IGNORES_SUBMIT_TIME: a
+ * clock read per submission is a measurable share of a short job's cost.
  *
  * Since: 1.0
  */
@@ -100,6 +132,8 @@ struct _TpQueueStrategy
   void      (*remove)  (gpointer     queue,
                         TpJob       *job);
   guint     (*length)  (gpointer     queue);
+
+  TpQueueFlags        flags;
 };
 
 /**

@@ -98,6 +98,7 @@ static const TpQueueStrategy lifo_strategy = {
   .pop = lifo_pop,
   .remove = lifo_remove,
   .length = lifo_length,
+  .flags = TP_QUEUE_IGNORES_SUBMIT_TIME,
 };
 
 static const TpQueueStrategy * const lifo_queues[] = { &lifo_strategy, NULL };

@@ -327,6 +327,7 @@ static const TpQueueStrategy priority_strategy = {
   .pop = priority_pop,
   .remove = priority_remove,
   .length = priority_length,
+  .flags = TP_QUEUE_IGNORES_SUBMIT_TIME,
 };
 
 static const TpQueueStrategy * const priority_queues[] = { &priority_strategy, NULL };

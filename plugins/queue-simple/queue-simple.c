@@ -123,6 +123,7 @@ static const TpQueueStrategy simple_strategy = {
   .pop = simple_pop,
   .remove = simple_remove,
   .length = simple_length,
+  .flags = TP_QUEUE_IGNORES_SUBMIT_TIME,
 };
 
 static const TpQueueStrategy * const simple_queues[] = { &simple_strategy, NULL };
