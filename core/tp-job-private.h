@@ -76,6 +76,17 @@ struct _TpJob
 G_STATIC_ASSERT (sizeof (struct _TpJob) == 128);
 #endif
 
+/* Job records (tp-job-cache.c): freed records are kept by address for reuse,
+ * up to TP_JOB_MAGAZINE per thread and TP_JOB_DEPOT_MAX process-wide */
+#define TP_JOB_MAGAZINE  256
+#define TP_JOB_DEPOT_MAX (1u << 18)
+
+TpJob    *tp_job_alloc         (void);
+void      tp_job_dealloc       (TpJob *job);
+gboolean  tp_job_cache_enabled (void);
+void      tp_job_cache_count   (guint *in_magazine,
+                                guint *in_depot);
+
 /* An intrusive doubly-linked list of jobs */
 typedef struct {
   TpJob *head;

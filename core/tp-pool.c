@@ -500,7 +500,7 @@ tp_job_free (TpJob *job)
         g_object_unref (job->cancellable);
       g_object_unref (pool);
     }
-  g_slice_free (TpJob, job);
+  tp_job_dealloc (job);
 }
 
 /* A job that may outlive its task, or wait without one, holds what it uses */
@@ -1951,7 +1951,7 @@ tp_pool_submit_full_async (TpPool              *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   context = g_main_context_get_thread_default ();
-  job = g_slice_new (TpJob);
+  job = tp_job_alloc ();
   *job = (TpJob) {
     .pool = self,
     .func = job_func,
