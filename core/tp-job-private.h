@@ -50,15 +50,20 @@ struct _TpJob
   gulong              cancel_id;
   int                 weight;
   guint8              state;
-  guint8              in_thread : 1;
-  guint8              delivered : 1;
-  guint8              cancel_early : 1;
-  guint8              deferred : 1;    /* an async job from another context: its
+  union {
+    struct {
+      guint8          in_thread : 1;
+      guint8          delivered : 1;
+      guint8          cancel_early : 1;
+      guint8          deferred : 1;    /* an async job from another context: its
                                         * task is made on the pool's context */
-  guint8              hooked : 1;      /* its task's qdata owns it */
-  guint8              owns_refs : 1;   /* holds pool, cancellable and context */
-  guint8              timed : 1;       /* has a submit_time: its queue strategy
+      guint8          hooked : 1;      /* its task's qdata owns it */
+      guint8          owns_refs : 1;   /* holds pool, cancellable and context */
+      guint8          timed : 1;       /* has a submit_time: its queue strategy
                                         * may read it */
+    };
+    guint8            bits;            /* all of them, to clear them at once */
+  };
 
   /* Completing, and the queue strategy's */
   gpointer            job_data;

@@ -1951,20 +1951,32 @@ tp_pool_submit_full_async (TpPool              *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   context = g_main_context_get_thread_default ();
+  if (context == NULL)
+    context = g_main_context_default ();
+
+  /* Field by field: a compound literal is a block clear of the record (rep
+   * stos), then a read of the flags byte that waits for the clear to drain */
   job = tp_job_alloc ();
-  *job = (TpJob) {
-    .pool = self,
-    .func = job_func,
-    .cancellable = cancellable != NULL ? cancellable : self->cancellable,
-    .weight = weight,
-    .in_thread = (flags & TP_SUBMIT_IN_THREAD) != 0,
-    .job_data = job_data,
-    .job_data_destroy = job_data_destroy,
-    .callback = callback,
-    .user_data = user_data,
-    .context = context != NULL ? context : g_main_context_default (),
-  };
-  job->deferred = !job->in_thread && job->context != self->context;
+  job->prev = NULL;
+  job->next = NULL;
+  job->task = NULL;
+  job->pool = self;
+  job->func = job_func;
+  job->cancellable = cancellable != NULL ? cancellable : self->cancellable;
+  job->cancel_id = 0;
+  job->weight = weight;
+  job->state = TP_JOB_NEW;
+  job->bits = 0;
+  job->in_thread = (flags & TP_SUBMIT_IN_THREAD) != 0;
+  job->deferred = (flags & TP_SUBMIT_IN_THREAD) == 0 && context != self->context;
+  job->job_data = job_data;
+  job->job_data_destroy = job_data_destroy;
+  job->callback = callback;
+  job->user_data = user_data;
+  job->context = context;
+  job->queue_data = NULL;
+  job->sequence = 0;
+  job->submit_time = 0;
   if (job->deferred)
     tp_job_take_refs (job);  /* it waits without a task */
   else
