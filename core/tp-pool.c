@@ -96,6 +96,9 @@ struct _TpPool
   gint64                 ready_time;
   gboolean               flush_pending;
   guint                  drain_depth;  /* g_main_depth () + 1 of the drain running, or 0 */
+
+  /* Only on the thread that dispatches the pool's context */
+  TpJob                 *drain_job;    /* the job the innermost drain is calling */
   GPtrArray             *close_tasks;
   GPtrArray             *idle_tasks;
   GPtrArray             *scale_tasks;
@@ -651,7 +654,8 @@ tp_pool_job_done_cb (GObject      *source_object,
 {
   TpJob *job = user_data;
   TpPool *self = job->pool;
-  GMainContext *task_context = g_task_get_context (G_TASK (result));
+  /* Only a deferred job's task may live elsewhere than its submitter's context */
+  GMainContext *task_context = job->deferred ? g_task_get_context (G_TASK (result)) : job->context;
   gboolean on_pool_thread = task_context == self->context;
   gboolean drain;
 
@@ -659,7 +663,10 @@ tp_pool_job_done_cb (GObject      *source_object,
   job->delivered = TRUE;
   if (job->state == TP_JOB_RUNNING && !job->in_thread)
     tp_pool_release_locked (self, job, NULL);
-  drain = on_pool_thread && self->ready.length > 0;
+  /* A job that completes while a drain calls it (at once, W1's case) leaves
+   * the next one to that drain, or, from a nested main loop, to the pool's
+   * source, which a ready job arms */
+  drain = on_pool_thread && self->ready.length > 0 && self->drain_job != job;
   tp_pool_unlock (self);
 
   if (job->cancel_id != 0)
@@ -953,6 +960,7 @@ tp_pool_run_ready (TpPool *self)
 {
   guint depth = (guint) g_main_depth () + 1;
   guint outer_depth;
+  TpJob *outer_job;
   TpJob *job;
 
   tp_pool_lock (self);
@@ -964,6 +972,7 @@ tp_pool_run_ready (TpPool *self)
 
   g_object_ref (self);
   outer_depth = self->drain_depth;
+  outer_job = self->drain_job;
   self->drain_depth = depth;
   while ((job = tp_job_list_pop_head (&self->ready)) != NULL)
     {
@@ -975,7 +984,10 @@ tp_pool_run_ready (TpPool *self)
         tp_pool_update_source_locked (self);
       g_mutex_unlock (&self->mutex);
 
+      /* Alive until tp_job_run_async() returns */
+      self->drain_job = job;
       tp_job_run_async (job);
+      self->drain_job = outer_job;
 
       tp_pool_lock (self);
     }
