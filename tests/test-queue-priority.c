@@ -322,12 +322,16 @@ test_unit_random_bulk (QueueFixture  *fixture,
                        gconstpointer  data)
 {
   const guint n_jobs = 10000;
-  const guint n_removed = 3000;
+  const guint n_removed = GPOINTER_TO_UINT (data);
   g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED);
   g_autoptr(GArray) queued = NULL;
   g_autofree gboolean *removed = g_new0 (gboolean, n_jobs);
 
-  g_test_summary ("10000 jobs of random weights (fixed seed), 3000 of them removed at "
+  g_test_summary (n_removed > n_jobs / 2 ?
+                  "10000 jobs of random weights (fixed seed), 7000 of them removed at "
+                  "random, which makes the heap drop its removed entries: the rest pops in "
+                  "(weight, sequence) order, checked against a sorted reference" :
+                  "10000 jobs of random weights (fixed seed), 3000 of them removed at "
                   "random: the rest pops in (weight, sequence) order, checked against a "
                   "sorted reference");
   g_test_message ("seed %u", RANDOM_SEED);
@@ -764,7 +768,9 @@ main (int   argc,
   g_test_add_func ("/queue/priority/remove-each", test_unit_remove_each);
   g_test_add ("/queue/priority/remove-all", QueueFixture, NULL,
               queue_fixture_set_up, test_unit_remove_all, queue_fixture_tear_down);
-  g_test_add ("/queue/priority/random-bulk", QueueFixture, NULL,
+  g_test_add ("/queue/priority/random-bulk", QueueFixture, GUINT_TO_POINTER (3000),
+              queue_fixture_set_up, test_unit_random_bulk, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/random-bulk-compact", QueueFixture, GUINT_TO_POINTER (7000),
               queue_fixture_set_up, test_unit_random_bulk, queue_fixture_tear_down);
   g_test_add ("/queue/priority/random-ops", QueueFixture, NULL,
               queue_fixture_set_up, test_unit_random_ops, queue_fixture_tear_down);

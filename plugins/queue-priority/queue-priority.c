@@ -4,8 +4,14 @@
  *
  * A binary min-heap ordered by (weight, sequence): the smallest weight runs
  * first and equal weights run in submission order. Each entry carries its
- * keys so that comparisons touch only the heap array; each job keeps its heap
- * index so that removing a cancelled job is O(log n) too.
+ * keys so that comparisons touch only the heap array. A job does not keep its
+ * heap index: with a million jobs queued, that was a write to a job out of
+ * the caches at every level a pop moved an entry. Removing a cancelled job
+ * marks its sequence removed instead, O(1); its entry is dropped when it
+ * reaches the root, or when removed entries are half the heap (the heap is
+ * then rebuilt, O(n), amortized over as many removals). HEAP_ARITY can make
+ * it a 4-ary heap, half the levels for twice the comparisons: measured, no
+ * faster at a million jobs.
  *
  * Most jobs of most pools have one weight, the default. In a heap, a run of
  * equal weights is the worst case of a pop: the newest entry, moved to the
@@ -17,7 +23,7 @@
  * the lane's head and the heap's root, by (weight, sequence), so the order is
  * exactly the heap's alone. A removed lane job leaves a hole that pops skip.
  *
- * A job's queue data says where it is: (heap index << 1), or
+ * A job's queue data says where it is: 0 in the heap, or
  * (lane position << 1) | 1 where the lane position counts pushes to the lane.
  */
 
@@ -35,9 +41,10 @@ typedef struct {
 } LaneEntry;
 
 typedef struct {
-  HeapEntry *entries;
-  guint      length;
-  guint      capacity;
+  HeapEntry  *entries;
+  guint       length;    /* entries, removed ones included */
+  guint       capacity;
+  GHashTable *removed;   /* the sequences of removed entries still in the heap */
 
   /* The lane: positions [lane_head, lane_head + lane_length) of a ring of
    * lane_capacity (a power of two) entries; lane_live of them are jobs */
@@ -58,7 +65,10 @@ priority_create (GKeyFile    *config,
                  const char  *group,
                  GError     **error)
 {
-  return g_new0 (PriorityQueue, 1);
+  PriorityQueue *queue = g_new0 (PriorityQueue, 1);
+
+  queue->removed = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  return queue;
 }
 
 static void
@@ -68,6 +78,7 @@ priority_destroy (gpointer data)
 
   g_free (queue->entries);
   g_free (queue->lane);
+  g_hash_table_unref (queue->removed);
   g_free (queue);
 }
 
@@ -84,7 +95,14 @@ heap_place (PriorityQueue   *queue,
             const HeapEntry *entry)
 {
   queue->entries[index] = *entry;
-  tp_job_set_queue_data (entry->job, GSIZE_TO_POINTER ((gsize) index << 1));
+}
+
+#define HEAP_ARITY 2
+
+static inline guint
+heap_parent (guint index)
+{
+  return (index - 1) / HEAP_ARITY;
 }
 
 static void
@@ -95,7 +113,7 @@ heap_sift_up (PriorityQueue *queue,
 
   while (index > 0)
     {
-      guint parent = (index - 1) / 2;
+      guint parent = heap_parent (index);
 
       if (!entry_less (&entry, &queue->entries[parent]))
         break;
@@ -113,12 +131,20 @@ heap_sift_down (PriorityQueue *queue,
 
   for (;;)
     {
-      guint child = 2 * index + 1;
+      guint first = HEAP_ARITY * index + 1;
+      guint last;
+      guint child;
 
-      if (child >= queue->length)
+      if (first >= queue->length)
         break;
-      if (child + 1 < queue->length && entry_less (&queue->entries[child + 1], &queue->entries[child]))
-        child++;
+      /* The smallest of the (up to) HEAP_ARITY children */
+      last = MIN (first + HEAP_ARITY, queue->length);
+      child = first;
+      for (guint other = first + 1; other < last; other++)
+        {
+          if (entry_less (&queue->entries[other], &queue->entries[child]))
+            child = other;
+        }
       if (!entry_less (&queue->entries[child], &entry))
         break;
       heap_place (queue, index, &queue->entries[child]);
@@ -204,6 +230,14 @@ lane_trim (PriorityQueue *queue)
     queue->lane_length--;
 }
 
+static guint
+priority_length (gpointer data)
+{
+  PriorityQueue *queue = data;
+
+  return queue->length - g_hash_table_size (queue->removed) + (guint) queue->lane_live;
+}
+
 static void
 priority_push (gpointer  data,
                TpJob    *job)
@@ -230,22 +264,63 @@ priority_push (gpointer  data,
     .job = job,
   };
   queue->length++;
+  tp_job_set_queue_data (job, NULL);
   heap_sift_up (queue, queue->length - 1);
 }
 
 static void
-heap_delete (PriorityQueue *queue,
-             guint          index)
+heap_delete_root (PriorityQueue *queue)
 {
   queue->length--;
-  if (index == queue->length)
+  if (queue->length == 0)
     return;
 
-  queue->entries[index] = queue->entries[queue->length];
-  if (index > 0 && entry_less (&queue->entries[index], &queue->entries[(index - 1) / 2]))
-    heap_sift_up (queue, index);
-  else
-    heap_sift_down (queue, index);
+  queue->entries[0] = queue->entries[queue->length];
+  heap_sift_down (queue, 0);
+}
+
+static inline gboolean
+heap_entry_removed (PriorityQueue   *queue,
+                    const HeapEntry *entry)
+{
+  gint64 sequence = (gint64) entry->sequence;
+
+  return g_hash_table_size (queue->removed) > 0 &&
+         g_hash_table_contains (queue->removed, &sequence);
+}
+
+/* Drops removed entries from the root, so that the root is a job */
+static void
+heap_settle_root (PriorityQueue *queue)
+{
+  while (queue->length > 0 && heap_entry_removed (queue, &queue->entries[0]))
+    {
+      gint64 sequence = (gint64) queue->entries[0].sequence;
+
+      g_hash_table_remove (queue->removed, &sequence);
+      heap_delete_root (queue);
+    }
+}
+
+/* Rebuilds the heap without its removed entries (Floyd's heap construction) */
+static void
+heap_compact (PriorityQueue *queue)
+{
+  guint kept = 0;
+
+  for (guint i = 0; i < queue->length; i++)
+    {
+      if (!heap_entry_removed (queue, &queue->entries[i]))
+        queue->entries[kept++] = queue->entries[i];
+    }
+  queue->length = kept;
+  g_hash_table_remove_all (queue->removed);
+
+  for (guint i = kept / HEAP_ARITY + 1; i-- > 0;)
+    {
+      if (i < kept)
+        heap_sift_down (queue, i);
+    }
 }
 
 static TpJob *
@@ -277,7 +352,8 @@ priority_pop (gpointer data)
     return NULL;
 
   job = queue->entries[0].job;
-  heap_delete (queue, 0);
+  heap_delete_root (queue);
+  heap_settle_root (queue);
   return job;
 }
 
@@ -287,6 +363,7 @@ priority_remove (gpointer  data,
 {
   PriorityQueue *queue = data;
   gsize where = GPOINTER_TO_SIZE (tp_job_get_queue_data (job));
+  gint64 *sequence;
 
   if (where & LANE_TAG)
     {
@@ -303,18 +380,18 @@ priority_remove (gpointer  data,
       return;
     }
 
-  g_return_if_fail ((where >> 1) < queue->length && queue->entries[where >> 1].job == job);
+  g_return_if_fail (queue->length > g_hash_table_size (queue->removed));
+  sequence = g_new (gint64, 1);
+  *sequence = (gint64) tp_job_get_sequence (job);
+  /* A job removed twice */
+  g_return_if_fail (g_hash_table_add (queue->removed, sequence));
 
-  heap_delete (queue, (guint) (where >> 1));
+  heap_settle_root (queue);
+  if (g_hash_table_size (queue->removed) > 32 &&
+      g_hash_table_size (queue->removed) > queue->length / 2)
+    heap_compact (queue);
 }
 
-static guint
-priority_length (gpointer data)
-{
-  PriorityQueue *queue = data;
-
-  return queue->length + (guint) queue->lane_live;
-}
 
 static const TpQueueStrategy priority_strategy = {
   .struct_size = sizeof (TpQueueStrategy),
