@@ -659,15 +659,26 @@ tp_pool_job_done_cb (GObject      *source_object,
   gboolean on_pool_thread = task_context == self->context;
   gboolean drain;
 
-  tp_pool_lock (self);
-  job->delivered = TRUE;
-  if (job->state == TP_JOB_RUNNING && !job->in_thread)
-    tp_pool_release_locked (self, job, NULL);
-  /* A job that completes while a drain calls it (at once, W1's case) leaves
-   * the next one to that drain, or, from a nested main loop, to the pool's
-   * source, which a ready job arms */
-  drain = on_pool_thread && self->ready.length > 0 && self->drain_job != job;
-  tp_pool_unlock (self);
+  if (job->in_thread)
+    {
+      /* Its worker releases it: nothing of the pool's changes here, and the
+       * lock would only contend with the workers. The task's finalization,
+       * after its last unref, sees the flag. */
+      job->delivered = TRUE;
+      drain = FALSE;
+    }
+  else
+    {
+      tp_pool_lock (self);
+      job->delivered = TRUE;
+      if (job->state == TP_JOB_RUNNING)
+        tp_pool_release_locked (self, job, NULL);
+      /* A job that completes while a drain calls it (at once, W1's case)
+       * leaves the next one to that drain, or, from a nested main loop, to
+       * the pool's source, which a ready job arms */
+      drain = on_pool_thread && self->ready.length > 0 && self->drain_job != job;
+      tp_pool_unlock (self);
+    }
 
   if (job->cancel_id != 0)
     {
