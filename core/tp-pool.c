@@ -2000,9 +2000,12 @@ tp_pool_submit_full_async (TpPool              *self,
   job->queue_data = NULL;
   job->sequence = 0;
   job->submit_time = 0;
-  if (job->deferred)
-    tp_job_take_refs (job);  /* it waits without a task */
-  else
+  /* A deferred job waits without a task. A thread job is hooked by its
+   * worker, but takes its references here, where the pool's reference count
+   * is in this thread's cache: on a worker each was a cache miss. */
+  if (job->deferred || job->in_thread)
+    tp_job_take_refs (job);
+  if (!job->deferred)
     job->task = tp_job_make_task (job);
 
   if (cancellable != NULL)
