@@ -107,7 +107,8 @@ tp_job_depot_put (TpJob * const *jobs,
       depot_size = CLAMP (depot_size, depot_len + kept, TP_JOB_DEPOT_MAX);
       depot = g_renew (TpJob *, depot, depot_size);
     }
-  memcpy (depot + depot_len, jobs, kept * sizeof (TpJob *));
+  if (kept > 0)
+    memcpy (depot + depot_len, jobs, kept * sizeof (TpJob *));
   depot_len += kept;
   g_mutex_unlock (&depot_mutex);
 
@@ -126,7 +127,8 @@ tp_job_magazine_refill (TpJobMagazine *magazine)
   g_mutex_lock (&depot_mutex);
   n = MIN (depot_len, TP_JOB_MAGAZINE / 2);
   depot_len -= n;
-  memcpy (magazine->jobs, depot + depot_len, n * sizeof (TpJob *));
+  if (n > 0)
+    memcpy (magazine->jobs, depot + depot_len, n * sizeof (TpJob *));
   g_mutex_unlock (&depot_mutex);
 
   /* The depot is empty: GSlice, a batch at a time, so that a thread takes
