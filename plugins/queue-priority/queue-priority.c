@@ -383,8 +383,12 @@ priority_remove (gpointer  data,
   g_return_if_fail (queue->length > g_hash_table_size (queue->removed));
   sequence = g_new (gint64, 1);
   *sequence = (gint64) tp_job_get_sequence (job);
-  /* A job removed twice */
-  g_return_if_fail (g_hash_table_add (queue->removed, sequence));
+  /* Not in g_return_if_fail(), which G_DISABLE_CHECKS compiles out */
+  if (!g_hash_table_add (queue->removed, sequence))
+    {
+      g_critical ("%s: job %" G_GINT64_FORMAT " removed twice", G_STRFUNC, *sequence);
+      return;
+    }
 
   heap_settle_root (queue);
   if (g_hash_table_size (queue->removed) > 32 &&
