@@ -29,9 +29,10 @@
  * the next burst.
  *
  * A record in the cache is free memory to memory debuggers: the cache is off
- * with G_SLICE=always-malloc (the valgrind test setup sets it), and an
- * AddressSanitizer build poisons cached records, so that a use after free is
- * reported as it would be with malloc. */
+ * with G_SLICE=always-malloc (the valgrind test setup sets it). An
+ * AddressSanitizer build poisons cached records, and aborts when a record is
+ * freed twice; a use after free is reported until the record is handed out
+ * again (newest first, without malloc's quarantine). */
 
 #if defined (__SANITIZE_ADDRESS__)
 # define TP_JOB_CACHE_ASAN 1
@@ -45,9 +46,11 @@
 # include <sanitizer/asan_interface.h>
 # define tp_job_poison(job)   ASAN_POISON_MEMORY_REGION ((job), sizeof (TpJob))
 # define tp_job_unpoison(job) ASAN_UNPOISON_MEMORY_REGION ((job), sizeof (TpJob))
+# define tp_job_is_poisoned(job) (__asan_address_is_poisoned (job) != 0)
 #else
 # define tp_job_poison(job)   ((void) (job))
 # define tp_job_unpoison(job) ((void) (job))
+# define tp_job_is_poisoned(job) ((void) (job), FALSE)
 #endif
 
 #define TP_JOB_DEPOT_MIN_SIZE 1024
@@ -62,6 +65,7 @@ static void tp_job_magazine_release (gpointer data);
 /* The thread's magazine: a thread-local variable for the fast paths, and a
  * GPrivate that releases it when the thread exits */
 static _Thread_local TpJobMagazine *thread_magazine;
+static _Thread_local gboolean thread_exiting;  /* its magazine is released */
 static GPrivate magazine_key = G_PRIVATE_INIT (tp_job_magazine_release);
 
 /* The depot, protected by depot_mutex */
@@ -160,6 +164,7 @@ tp_job_magazine_release (gpointer data)
   TpJobMagazine *magazine = data;
 
   thread_magazine = NULL;
+  thread_exiting = TRUE;
   tp_job_depot_put (magazine->jobs, magazine->n);
   g_free (magazine);
 }
@@ -172,7 +177,9 @@ tp_job_alloc_slow (void)
 
   if (magazine == NULL)
     {
-      if (!tp_job_cache_enabled ())
+      /* A destructor that runs after the magazine's, as the thread exits,
+       * must not make another one, which might never be released */
+      if (thread_exiting || !tp_job_cache_enabled ())
         return g_slice_new (TpJob);
       magazine = g_new (TpJobMagazine, 1);
       magazine->n = 0;
@@ -221,6 +228,10 @@ tp_job_dealloc (TpJob *job)
       g_slice_free (TpJob, job);
       return;
     }
+  /* Only a sanitizer build can tell: a record freed twice would be handed
+   * to two jobs */
+  if (tp_job_is_poisoned (job))
+    g_error ("%s: job record %p freed twice", G_STRFUNC, (gpointer) job);
   if (G_UNLIKELY (magazine->n == TP_JOB_MAGAZINE))
     tp_job_magazine_spill (magazine);
   tp_job_poison (job);

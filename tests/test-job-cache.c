@@ -249,6 +249,31 @@ test_poisoned (void)
 #endif
 }
 
+static void
+test_double_free (void)
+{
+  g_test_summary ("In an AddressSanitizer build, a job record freed twice stops the program "
+                  "instead of going to two jobs");
+
+#ifdef TEST_ASAN
+  if (skip_if_off ())
+    return;
+  if (g_test_subprocess ())
+    {
+      TpJob *job = tp_job_alloc ();
+
+      tp_job_dealloc (job);
+      tp_job_dealloc (job);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*freed twice*");
+#else
+  g_test_skip ("Not an AddressSanitizer build");
+#endif
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -260,6 +285,7 @@ main (int   argc,
   g_test_add_func ("/job-cache/threads", test_threads);
   g_test_add_func ("/job-cache/off", test_off);
   g_test_add_func ("/job-cache/poisoned", test_poisoned);
+  g_test_add_func ("/job-cache/double-free", test_double_free);
 
   return g_test_run ();
 }
