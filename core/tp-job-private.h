@@ -50,10 +50,11 @@ struct _TpJob
   gulong              cancel_id;
   int                 weight;
   guint8              state;
+  guint8              delivered;       /* its own byte: a thread job's completion
+                                        * sets it without the pool's lock */
   union {
     struct {
       guint8          in_thread : 1;
-      guint8          delivered : 1;
       guint8          cancel_early : 1;
       guint8          deferred : 1;    /* an async job from another context: its
                                         * task is made on the pool's context */

@@ -1989,6 +1989,7 @@ tp_pool_submit_full_async (TpPool              *self,
   job->cancel_id = 0;
   job->weight = weight;
   job->state = TP_JOB_NEW;
+  job->delivered = FALSE;
   job->bits = 0;
   job->in_thread = (flags & TP_SUBMIT_IN_THREAD) != 0;
   job->deferred = (flags & TP_SUBMIT_IN_THREAD) == 0 && context != self->context;
