@@ -31,6 +31,13 @@ typedef enum {
  * another context than the pool's gets its task only when it starts, on the
  * pool's context, so that its completion frees the worker there; the result
  * then travels to the submitter's context. */
+/* What few jobs need, kept out of the record so that a plain job stays in
+ * two cache lines */
+typedef struct {
+  gint64              submit_time;   /* if timed */
+  char               *key;           /* a GRefString, or NULL */
+} TpJobExtra;
+
 /* 128 bytes on 64-bit systems: two cache lines (GSlice hands out 128-byte
  * chunks at 128-byte offsets in its pages). The first holds what the pool
  * reads to move a job between its lists and start it; the second what the
@@ -75,7 +82,8 @@ struct _TpJob
                                     * (strong if owns_refs and not the pool's) */
   gpointer            queue_data;
   guint64             sequence;
-  gint64              submit_time;
+  TpJobExtra         *extra;       /* NULL for a job submitted without options
+                                    * whose queue strategy ignores submit times */
 };
 
 #if GLIB_SIZEOF_VOID_P == 8
@@ -92,6 +100,16 @@ void      tp_job_dealloc       (TpJob *job);
 gboolean  tp_job_cache_enabled (void);
 void      tp_job_cache_count   (guint *in_magazine,
                                 guint *in_depot);
+
+TpJobExtra *tp_job_ensure_extra (TpJob *job);
+void        tp_job_free_extra   (TpJob *job);
+
+/* A job outside any pool, for tests of strategies: free with tp_job_free_detached() */
+TpJob    *tp_job_new_detached  (int         weight,
+                                guint64     sequence,
+                                const char *key,
+                                gboolean    in_thread);
+void      tp_job_free_detached (TpJob      *job);
 
 /* An intrusive doubly-linked list of jobs */
 typedef struct {

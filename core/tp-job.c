@@ -64,7 +64,7 @@ tp_job_get_submit_time (const TpJob *job)
   /* Its queue strategy set TP_QUEUE_IGNORES_SUBMIT_TIME */
   g_return_val_if_fail (job->timed, 0);
 
-  return job->submit_time;
+  return job->extra->submit_time;
 }
 
 /**
@@ -120,4 +120,66 @@ tp_job_set_queue_data (TpJob    *job,
   g_return_if_fail (job != NULL);
 
   job->queue_data = queue_data;
+}
+
+/**
+ * tp_job_get_key:
+ * @job: a job
+ *
+ * Gets the job's key, such as the host a download connects to: what
+ * per-key gates and the `fair` queue group jobs by.
+ *
+ * Returns: (nullable): the key given with tp_job_options_set_key(), or %NULL
+ *
+ * Since: 1.2
+ */
+const char *
+tp_job_get_key (const TpJob *job)
+{
+  g_return_val_if_fail (job != NULL, NULL);
+
+  return job->extra != NULL ? job->extra->key : NULL;
+}
+
+TpJobExtra *
+tp_job_ensure_extra (TpJob *job)
+{
+  if (job->extra == NULL)
+    job->extra = g_new0 (TpJobExtra, 1);
+  return job->extra;
+}
+
+void
+tp_job_free_extra (TpJob *job)
+{
+  TpJobExtra *extra = g_steal_pointer (&job->extra);
+
+  if (extra == NULL)
+    return;
+  g_clear_pointer (&extra->key, g_ref_string_release);
+  g_free (extra);
+}
+
+TpJob *
+tp_job_new_detached (int         weight,
+                     guint64     sequence,
+                     const char *key,
+                     gboolean    in_thread)
+{
+  TpJob *job = g_new0 (TpJob, 1);
+
+  job->weight = weight;
+  job->sequence = sequence;
+  job->in_thread = in_thread != FALSE;
+  job->state = TP_JOB_QUEUED;
+  if (key != NULL)
+    tp_job_ensure_extra (job)->key = g_ref_string_new_intern (key);
+  return job;
+}
+
+void
+tp_job_free_detached (TpJob *job)
+{
+  tp_job_free_extra (job);
+  g_free (job);
 }

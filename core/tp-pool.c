@@ -503,6 +503,8 @@ tp_job_free (TpJob *job)
         g_object_unref (job->cancellable);
       g_object_unref (pool);
     }
+  if (G_UNLIKELY (job->extra != NULL))
+    tp_job_free_extra (job);
   tp_job_dealloc (job);
 }
 
@@ -1918,7 +1920,7 @@ tp_pool_enqueue_locked (TpPool        *self,
   job->state = TP_JOB_QUEUED;
   self->queue_vt->push (self->queue, job);
   if (self->n_queued++ == 0)
-    self->waiting_since = job->timed ? job->submit_time : tp_pool_idle_stamp (self);
+    self->waiting_since = job->timed ? job->extra->submit_time : tp_pool_idle_stamp (self);
 
   if (self->idle.count > 0)
     tp_pool_fill_locked (self, NULL);
@@ -2000,7 +2002,7 @@ tp_pool_submit_full_async (TpPool              *self,
   job->context = context;
   job->queue_data = NULL;
   job->sequence = 0;
-  job->submit_time = 0;
+  job->extra = NULL;
   /* A deferred job waits without a task. A thread job is hooked by its
    * worker, but takes its references here, where the pool's reference count
    * is in this thread's cache: on a worker each was a cache miss. */
@@ -2028,7 +2030,7 @@ tp_pool_submit_full_async (TpPool              *self,
       job->sequence = self->next_sequence++;
       if (self->time_submissions)
         {
-          job->submit_time = g_get_monotonic_time ();
+          tp_job_ensure_extra (job)->submit_time = g_get_monotonic_time ();
           job->timed = TRUE;
         }
       if (tp_pool_enqueue_locked (self, job, flags))

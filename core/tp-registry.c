@@ -204,11 +204,11 @@ tp_registry_check_descriptor (TpRegistry                *self,
                    descriptor->abi_version, TP_PLUGIN_ABI_VERSION);
       return FALSE;
     }
-  if (descriptor->struct_size < sizeof (TpPluginDescriptor))
+  if (descriptor->struct_size < TP_PLUGIN_DESCRIPTOR_SIZE_FIRST)
     {
       g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_PLUGIN,
                    "plugin descriptor is %" G_GSIZE_FORMAT " bytes, expected at least %" G_GSIZE_FORMAT,
-                   descriptor->struct_size, sizeof (TpPluginDescriptor));
+                   descriptor->struct_size, (gsize) TP_PLUGIN_DESCRIPTOR_SIZE_FIRST);
       return FALSE;
     }
 

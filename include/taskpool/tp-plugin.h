@@ -60,6 +60,8 @@ gpointer      tp_job_get_queue_data    (const TpJob *job);
 TP_AVAILABLE_IN_ALL
 void          tp_job_set_queue_data    (TpJob       *job,
                                         gpointer     queue_data);
+TP_AVAILABLE_IN_1_2
+const char   *tp_job_get_key           (const TpJob *job);
 
 /**
  * TpQueueFlags:
@@ -104,6 +106,11 @@ typedef enum {
  * @length: the number of queued jobs
  * @flags: what the strategy needs of the pool; a vtable whose @struct_size
  *   ends before this field has none
+ * @requeue: (nullable): adds @job, which may be older than jobs already queued
+ *   (a job that `pop` returned and a gate held), at the place the queue's
+ *   order gives it among them. %NULL when `push` already places any job by
+ *   its order (as a priority queue does); the pool then calls `push`. A
+ *   vtable whose @struct_size ends before this field has none. Since: 1.2
  *
  * The vtable of a queue strategy: which waiting job runs next. The pool calls
  * every function with its lock held, so a queue needs no locking of its own
@@ -134,6 +141,9 @@ struct _TpQueueStrategy
   guint     (*length)  (gpointer     queue);
 
   TpQueueFlags        flags;
+
+  void      (*requeue) (gpointer     queue,
+                        TpJob       *job);
 };
 
 /**
@@ -244,6 +254,111 @@ struct _TpScaleStrategy
 };
 
 /**
+ * TpGateHost:
+ *
+ * What a pool gives each of its gates: the pool's main context, and a way
+ * to make the pool ask the gate again. Valid from the gate's `create` until
+ * its `destroy`.
+ *
+ * Since: 1.2
+ */
+typedef struct _TpGateHost TpGateHost;
+
+TP_AVAILABLE_IN_1_2
+GMainContext *tp_gate_host_get_main_context (TpGateHost *host);
+TP_AVAILABLE_IN_1_2
+const char   *tp_gate_host_get_name         (TpGateHost *host);
+TP_AVAILABLE_IN_1_2
+void          tp_gate_host_wake             (TpGateHost *host);
+
+/**
+ * TpGateVerdict:
+ * @TP_GATE_ADMIT: the job may start now, as far as this gate is concerned
+ * @TP_GATE_HOLD: no job may start now: the pool stops starting jobs until
+ *   the gate's retry time, a wake, or the end of a job the gate started
+ * @TP_GATE_HOLD_KEY: no job of this job's key may start now; jobs of other
+ *   keys go on. Held until the retry time, a wake, or the end of a job of
+ *   that key the gate started
+ * @TP_GATE_FAIL: the job fails with the error the gate set, and never runs
+ *
+ * A gate's answer to "may this job start now?".
+ *
+ * Since: 1.2
+ */
+typedef enum {
+  TP_GATE_ADMIT,
+  TP_GATE_HOLD,
+  TP_GATE_HOLD_KEY,
+  TP_GATE_FAIL,
+} TpGateVerdict;
+
+/**
+ * TpGateStrategy:
+ * @struct_size: `sizeof (TpGateStrategy)` as the plugin was built
+ * @name: the gate's name, as listed in a pool's `gates`; ASCII letters,
+ *   digits, `-` and `_`
+ * @description: one line for listings
+ * @keys: (nullable): NULL-terminated keyfile keys the gate reads
+ * @create: makes a gate for one pool; sets `*gate` (which may be %NULL for a
+ *   gate without state) and returns %TRUE, or returns %FALSE with @error set.
+ *   @config is %NULL when the pool was not configured from a keyfile
+ * @destroy: (nullable): frees the gate; every job it started has ended
+ * @admit: may @job start now? Without side effects: the pool asks each of
+ *   its gates in order, and only when all admit does it call `started` on
+ *   each. A refusal may set `*retry_at` (monotonic time, µs) to when to ask
+ *   again; -1 (its value on entry) means "when woken, or when a job ends".
+ *   %TP_GATE_FAIL sets @error
+ * @started: @job starts now: count it
+ * @ended: (nullable): a job `started` was called for has ended, whichever
+ *   way: called exactly once for each
+ *
+ * The vtable of a gate: a condition a job must meet to start, beyond a free
+ * worker (a rate, a limit per key, a limit shared with other processes, the
+ * network being up). The pool calls `admit`, `started` and `ended` with its
+ * lock held, from any thread: a gate needs no lock for the state only they
+ * touch, must not block, and must not call into the pool except through
+ * tp_gate_host_wake(), which is safe anywhere. State that other threads or
+ * the main context also touch (a server's replies, a monitor's signals)
+ * needs a lock of the gate's own.
+ *
+ * Since: 1.2
+ */
+typedef struct _TpGateStrategy TpGateStrategy;
+struct _TpGateStrategy
+{
+  gsize               struct_size;
+  const char         *name;
+  const char         *description;
+  const char * const *keys;
+
+  gboolean       (*create)  (GKeyFile     *config,
+                             const char   *group,
+                             TpGateHost   *host,
+                             gpointer     *gate,
+                             GError      **error);
+  void           (*destroy) (gpointer      gate);
+  TpGateVerdict  (*admit)   (gpointer      gate,
+                             const TpJob  *job,
+                             gint64        now,
+                             gint64       *retry_at,
+                             GError      **error);
+  void           (*started) (gpointer      gate,
+                             const TpJob  *job,
+                             gint64        now);
+  void           (*ended)   (gpointer      gate,
+                             const TpJob  *job);
+};
+
+/**
+ * TP_GATE_STRATEGY_SIZE_FIRST:
+ *
+ * The smallest `struct_size` the registry accepts for a #TpGateStrategy.
+ *
+ * Since: 1.2
+ */
+#define TP_GATE_STRATEGY_SIZE_FIRST (sizeof (TpGateStrategy))
+
+/**
  * TpPluginDescriptor:
  * @abi_version: %TP_PLUGIN_ABI_VERSION
  * @struct_size: `sizeof (TpPluginDescriptor)` as the plugin was built
@@ -252,6 +367,8 @@ struct _TpScaleStrategy
  * @description: one line for listings
  * @queue_strategies: (nullable): NULL-terminated queue strategies
  * @scale_strategies: (nullable): NULL-terminated scaling strategies
+ * @gate_strategies: (nullable): NULL-terminated gates; a descriptor whose
+ *   @struct_size ends before this field has none. Since: 1.2
  *
  * What a plugin's entry point returns: a static description of the module
  * and of the strategies it provides. Write it with TP_PLUGIN_DEFINE().
@@ -268,7 +385,18 @@ struct _TpPluginDescriptor
   const char                     *description;
   const TpQueueStrategy * const  *queue_strategies;
   const TpScaleStrategy * const  *scale_strategies;
+  const TpGateStrategy * const   *gate_strategies;
 };
+
+/**
+ * TP_PLUGIN_DESCRIPTOR_SIZE_FIRST:
+ *
+ * The smallest `struct_size` the registry accepts for a #TpPluginDescriptor:
+ * the descriptor as the first plugins were built, without @gate_strategies.
+ *
+ * Since: 1.2
+ */
+#define TP_PLUGIN_DESCRIPTOR_SIZE_FIRST (G_STRUCT_OFFSET (TpPluginDescriptor, gate_strategies))
 
 /**
  * TpPluginEntryFunc:
@@ -300,7 +428,33 @@ typedef const TpPluginDescriptor *(*TpPluginEntryFunc) (void);
   {                                                                                       \
     static const TpPluginDescriptor descriptor = {                                        \
       TP_PLUGIN_ABI_VERSION, sizeof (TpPluginDescriptor),                                 \
-      module_name, module_version, module_description, queues, scalers,                   \
+      module_name, module_version, module_description, queues, scalers, NULL,             \
+    };                                                                                    \
+    return &descriptor;                                                                   \
+  }
+
+/**
+ * TP_PLUGIN_DEFINE_WITH_GATES:
+ * @module_name: the module's name, a string
+ * @module_version: the module's version, a string
+ * @module_description: one line, a string
+ * @queues: a NULL-terminated array of `const TpQueueStrategy *`, or %NULL
+ * @scalers: a NULL-terminated array of `const TpScaleStrategy *`, or %NULL
+ * @gates: a NULL-terminated array of `const TpGateStrategy *`, or %NULL
+ *
+ * Defines and exports the entry point of a plugin that also provides gates.
+ *
+ * Since: 1.2
+ */
+#define TP_PLUGIN_DEFINE_WITH_GATES(module_name, module_version, module_description,         \
+                                    queues, scalers, gates)                                   \
+  G_MODULE_EXPORT const TpPluginDescriptor *tp_plugin_get_descriptor (void);             \
+  G_MODULE_EXPORT const TpPluginDescriptor *                                              \
+  tp_plugin_get_descriptor (void)                                                         \
+  {                                                                                       \
+    static const TpPluginDescriptor descriptor = {                                        \
+      TP_PLUGIN_ABI_VERSION, sizeof (TpPluginDescriptor),                                 \
+      module_name, module_version, module_description, queues, scalers, gates,            \
     };                                                                                    \
     return &descriptor;                                                                   \
   }

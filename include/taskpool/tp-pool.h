@@ -42,9 +42,14 @@ G_BEGIN_DECLS
  * @TP_POOL_ERROR_PLUGIN: a strategy or plugin could not be found or loaded
  * @TP_POOL_ERROR_CONFIG: an invalid kind, size, key or value
  * @TP_POOL_ERROR_JOB_LOST: a job dropped its #GTask without completing it
+ * @TP_POOL_ERROR_TIMED_OUT: the job was not started within its queue timeout
+ *   (Since: 1.2)
+ * @TP_POOL_ERROR_UNAVAILABLE: a gate could not decide because what it depends
+ *   on is unreachable, such as the server of a shared limit (Since: 1.3)
  *
  * Errors of the %TP_POOL_ERROR domain. A job cancelled through its
- * #GCancellable fails with %G_IO_ERROR_CANCELLED instead.
+ * #GCancellable fails with %G_IO_ERROR_CANCELLED instead, and a job cancelled
+ * by its run timeout with %G_IO_ERROR_TIMED_OUT.
  *
  * Since: 1.0
  */
@@ -55,6 +60,8 @@ typedef enum {
   TP_POOL_ERROR_PLUGIN,
   TP_POOL_ERROR_CONFIG,
   TP_POOL_ERROR_JOB_LOST,
+  TP_POOL_ERROR_TIMED_OUT,
+  TP_POOL_ERROR_UNAVAILABLE,
 } TpPoolError;
 
 /**
