@@ -9,11 +9,6 @@
 
 G_BEGIN_DECLS
 
-gboolean tp_config_get_string      (GKeyFile    *config,
-                                    const char  *group,
-                                    const char  *key,
-                                    char       **value,
-                                    GError     **error);
 gboolean tp_config_check_keys      (GKeyFile           *config,
                                     const char         *group,
                                     const char         *kind,

@@ -143,17 +143,41 @@ tp_config_get_int (GKeyFile    *config,
   return TRUE;
 }
 
+/**
+ * tp_config_get_string:
+ * @config: (nullable): a keyfile, or %NULL for none
+ * @group: the pool's group
+ * @key: the key to read
+ * @value: (inout) (transfer full): keeps its value when the key is absent;
+ *   otherwise the old value is freed and replaced by the key's, stripped of
+ *   the spaces around it
+ * @was_set: (out) (optional): whether the key is present
+ * @error: return location for a #GError
+ *
+ * Reads a string, with the keyfile's escapes (`\s`, `\n` …) decoded; a
+ * bad escape is a %TP_POOL_ERROR_CONFIG that names the group and the key.
+ *
+ * Returns: %TRUE when the key is absent or valid
+ *
+ * Since: 1.2
+ */
 gboolean
 tp_config_get_string (GKeyFile    *config,
                       const char  *group,
                       const char  *key,
                       char       **value,
+                      gboolean    *was_set,
                       GError     **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autofree char *parsed = NULL;
 
-  if (config == NULL || !g_key_file_has_key (config, group, key, NULL))
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (value != NULL, FALSE);
+
+  if (was_set != NULL)
+    *was_set = FALSE;
+  if (config == NULL || group == NULL || !g_key_file_has_key (config, group, key, NULL))
     return TRUE;
 
   parsed = g_key_file_get_string (config, group, key, &local_error);
@@ -168,6 +192,60 @@ tp_config_get_string (GKeyFile    *config,
   g_strstrip (parsed);
   g_free (*value);
   *value = g_steal_pointer (&parsed);
+  if (was_set != NULL)
+    *was_set = TRUE;
+  return TRUE;
+}
+
+/**
+ * tp_config_get_boolean:
+ * @config: (nullable): a keyfile, or %NULL for none
+ * @group: the pool's group
+ * @key: the key to read
+ * @value: (inout): keeps its value when the key is absent
+ * @was_set: (out) (optional): whether the key is present
+ * @error: return location for a #GError
+ *
+ * Reads a boolean strictly: `true` or `false`, as desktop entries write
+ * them. Anything else (`yes`, `1`, `True`) is a %TP_POOL_ERROR_CONFIG that
+ * names the group, the key, the value and what is allowed.
+ *
+ * Returns: %TRUE when the key is absent or valid
+ *
+ * Since: 1.2
+ */
+gboolean
+tp_config_get_boolean (GKeyFile    *config,
+                       const char  *group,
+                       const char  *key,
+                       gboolean    *value,
+                       gboolean    *was_set,
+                       GError     **error)
+{
+  g_autofree char *raw = NULL;
+
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (value != NULL, FALSE);
+
+  if (was_set != NULL)
+    *was_set = FALSE;
+  if (!tp_config_get_raw (config, group, key, &raw))
+    return TRUE;
+
+  if (g_str_equal (raw, "true"))
+    *value = TRUE;
+  else if (g_str_equal (raw, "false"))
+    *value = FALSE;
+  else
+    {
+      g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG,
+                   "Invalid value “%s” for key “%s” in group “%s”: expected true or false",
+                   raw, key, group);
+      return FALSE;
+    }
+
+  if (was_set != NULL)
+    *was_set = TRUE;
   return TRUE;
 }
 
@@ -241,7 +319,7 @@ tp_config_get_plugin_path (GKeyFile     *config,
   g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func (g_free);
 
   *dirs = NULL;
-  if (!tp_config_get_string (config, group, "plugin-path", &raw, error))
+  if (!tp_config_get_string (config, group, "plugin-path", &raw, NULL, error))
     return FALSE;
   if (raw == NULL)
     return TRUE;

@@ -1227,7 +1227,7 @@ tp_pool_read_config (TpPool  *self,
 
   if (!tp_config_get_uint (self->config, self->group, "queue-capacity", 0, G_MAXINT,
                            &self->queue_capacity, NULL, error) ||
-      !tp_config_get_string (self->config, self->group, "executor", &executor, error))
+      !tp_config_get_string (self->config, self->group, "executor", &executor, NULL, error))
     return FALSE;
   if (executor != NULL)
     {
@@ -1733,7 +1733,7 @@ tp_pool_new_from_keyfile (GKeyFile    *keyfile,
       return NULL;
     }
 
-  if (!tp_config_get_string (keyfile, group, "kind", &kind, error))
+  if (!tp_config_get_string (keyfile, group, "kind", &kind, NULL, error))
     return NULL;
 
   self = g_object_new (TP_TYPE_POOL, "kind", kind, NULL);

@@ -477,5 +477,19 @@ gboolean      tp_config_get_int        (GKeyFile    *config,
                                         int         *value,
                                         gboolean    *was_set,
                                         GError     **error);
+TP_AVAILABLE_IN_1_2
+gboolean      tp_config_get_string     (GKeyFile    *config,
+                                        const char  *group,
+                                        const char  *key,
+                                        char       **value,
+                                        gboolean    *was_set,
+                                        GError     **error);
+TP_AVAILABLE_IN_1_2
+gboolean      tp_config_get_boolean    (GKeyFile    *config,
+                                        const char  *group,
+                                        const char  *key,
+                                        gboolean    *value,
+                                        gboolean    *was_set,
+                                        GError     **error);
 
 G_END_DECLS
