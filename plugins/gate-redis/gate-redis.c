@@ -161,30 +161,55 @@ redis_gate_add_timeout (RedisGate   *self,
   return source;
 }
 
+/* The kick: a flag rather than a ready time, because setting a ready time
+ * writes to the context's wakeup fd even from the thread that runs the
+ * context, and the pool's calls kick once per batch of jobs */
 typedef struct {
   GSource    source;
   RedisGate *gate;
+  int        pending;
 } KickSource;
+
+static gboolean
+redis_gate_kick_prepare (GSource *source,
+                         int     *timeout)
+{
+  *timeout = -1;
+  return g_atomic_int_get (&((KickSource *) source)->pending);
+}
+
+static gboolean
+redis_gate_kick_check (GSource *source)
+{
+  return g_atomic_int_get (&((KickSource *) source)->pending);
+}
 
 static gboolean
 redis_gate_kick_dispatch (GSource     *source,
                           GSourceFunc  callback,
                           gpointer     user_data)
 {
-  g_source_set_ready_time (source, -1);
+  g_atomic_int_set (&((KickSource *) source)->pending, FALSE);
   redis_gate_step (((KickSource *) source)->gate);
   return G_SOURCE_CONTINUE;
 }
 
 static GSourceFuncs redis_gate_kick_funcs = {
+  .prepare = redis_gate_kick_prepare,
+  .check = redis_gate_kick_check,
   .dispatch = redis_gate_kick_dispatch,
 };
 
-/* Any thread: makes the main context look at the gate soon */
+/* Any thread: makes the main context look at the gate soon. The thread
+ * that runs the context prepares its sources again before it polls */
 static inline void
 redis_gate_kick (RedisGate *self)
 {
-  g_source_set_ready_time (self->kick, 0);
+  KickSource *kick = (KickSource *) self->kick;
+
+  if (g_atomic_int_compare_and_exchange (&kick->pending, FALSE, TRUE) &&
+      !g_main_context_is_owner (self->context))
+    g_main_context_wakeup (self->context);
 }
 
 /* }}} */
@@ -344,6 +369,34 @@ redis_gate_source_cleanup (gpointer data)
   source->poll_fd.revents = 0;
   source->ac = NULL;
   conn->ac = NULL;
+}
+
+/* The adapter's event hooks wake the context at every change, a write to
+ * its wakeup fd each time, several per command. hiredis runs on the
+ * context's own thread only, which looks at the events again before it
+ * polls: these change them and nothing else */
+static void
+redis_gate_add_read (void *data)
+{
+  ((RedisSource *) data)->poll_fd.events |= G_IO_IN;
+}
+
+static void
+redis_gate_del_read (void *data)
+{
+  ((RedisSource *) data)->poll_fd.events &= ~G_IO_IN;
+}
+
+static void
+redis_gate_add_write (void *data)
+{
+  ((RedisSource *) data)->poll_fd.events |= G_IO_OUT;
+}
+
+static void
+redis_gate_del_write (void *data)
+{
+  ((RedisSource *) data)->poll_fd.events &= ~G_IO_OUT;
 }
 
 static void
@@ -519,6 +572,10 @@ redis_gate_conn_open (RedisGate   *self,
   conn->is_sub = is_sub;
   ac->data = conn;
   conn->source = redis_source_new (ac);
+  ac->ev.addRead = redis_gate_add_read;
+  ac->ev.delRead = redis_gate_del_read;
+  ac->ev.addWrite = redis_gate_add_write;
+  ac->ev.delWrite = redis_gate_del_write;
   ac->ev.cleanup = redis_gate_source_cleanup;
   g_source_set_static_name (conn->source, "[taskpool] redis gate connection");
   g_source_attach (conn->source, self->context);
@@ -767,10 +824,12 @@ redis_gate_session_check (RedisGate *self)
   redis_gate_step (self);
 }
 
-/* How many slots to wait for: those the server queues us for already, and
- * when a job was held, as many more as jobs ended since the last call (each
- * freed a worker that wants one), or a number that doubles while jobs are
- * held and none ends */
+/* How many slots to wait for. The pool asks for one job at a time and stops
+ * at a hold, so the gate cannot know how many jobs wait: when a job was held
+ * it asks for as many more slots as jobs ended since the last call (each
+ * freed a worker that wants one), or for a number that doubles as long as
+ * jobs are held, whichever is more; credits nobody takes reset it. The
+ * server never queues a holder for more than the limit leaves it */
 static guint
 redis_gate_wants_locked (RedisGate *self,
                          guint      held)
@@ -781,8 +840,7 @@ redis_gate_wants_locked (RedisGate *self,
   if (self->hold_seen)
     {
       wants += MAX (self->ended_since_sync, self->ramp);
-      if (self->ended_since_sync == 0)
-        self->ramp = MIN (self->ramp * 2, limit);
+      self->ramp = MIN (self->ramp * 2, limit);
     }
   return MIN (wants, held < limit ? limit - held : 0);
 }
@@ -1030,6 +1088,11 @@ redis_gate_create (GKeyFile    *config,
       return FALSE;
     }
 
+  /* hiredis writes with write(): a server that goes away would kill the
+   * process with SIGPIPE. GIO ignores the signal process-wide when its
+   * socket class is first used, for the same reason; so does the gate */
+  g_type_class_unref (g_type_class_ref (G_TYPE_SOCKET));
+
   g_atomic_ref_count_init (&self->ref);
   g_mutex_init (&self->lock);
   self->host = host;
@@ -1054,7 +1117,6 @@ redis_gate_create (GKeyFile    *config,
   kick = (KickSource *) g_source_new (&redis_gate_kick_funcs, sizeof (KickSource));
   kick->gate = self;
   g_source_set_static_name ((GSource *) kick, "[taskpool] redis gate kick");
-  g_source_set_ready_time ((GSource *) kick, -1);
   g_source_attach ((GSource *) kick, self->context);
   self->kick = (GSource *) kick;
 
@@ -1149,16 +1211,16 @@ redis_gate_ended (gpointer      gate,
   g_mutex_unlock (&self->lock);
 }
 
-/* Main context: gives back all the gate holds and closes its connections.
- * The goodbye is written at once if the socket takes it; otherwise the
- * lease runs out */
+/* Main context: gives back all the gate holds and waits for, and closes its
+ * connections. The goodbye (whatever the gate believes: a grant may be on
+ * its way) is written at once if the socket takes it; if not, or if the
+ * server is away, the lease runs out */
 static void
 redis_gate_teardown (RedisGate *self)
 {
   int done = 0;
 
   if (self->phase == PHASE_READY && self->cmd != NULL && self->cmd->ac != NULL &&
-      (self->on_server || self->in_flight) &&
       redis_gate_send (self, NULL, TRUE, "-1") == REDIS_OK)
     redisBufferWrite (&self->cmd->ac->c, &done);
 
