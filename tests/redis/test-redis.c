@@ -132,8 +132,8 @@ holder_spawn (const char *url,
   g_ptr_array_add (argv, NULL);
 
   holder->failures = g_ptr_array_new_with_free_func (g_free);
-  holder->process = g_subprocess_newv ((const char * const *) argv->pdata,
-                                       G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  holder->process = tp_redis_spawnv ((const char * const *) argv->pdata,
+                                     G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
   g_assert_no_error (error);
   holder->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (holder->process));
   holder_read (holder);
@@ -255,14 +255,16 @@ key_watch_new (TpRedisServer *server,
   g_autofree char *channel = g_strconcat ("__keyspace@0__:", key, NULL);
   g_autoptr(GError) error = NULL;
   KeyWatch *watch = g_new0 (KeyWatch, 1);
+  const char * const argv[] = {
+    "redis-cli", "-s", server->socket, "--csv", "SUBSCRIBE", channel, NULL
+  };
   redisReply *reply;
 
   reply = redisCommand (client, "CONFIG SET notify-keyspace-events Kl");
   g_assert_cmpint (reply->type, ==, REDIS_REPLY_STATUS);
   freeReplyObject (reply);
 
-  watch->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "redis-cli",
-                                     "-s", server->socket, "--csv", "SUBSCRIBE", channel, NULL);
+  watch->process = tp_redis_spawnv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
   g_assert_no_error (error);
   watch->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (watch->process));
   g_data_input_stream_read_line_async (watch->out, G_PRIORITY_DEFAULT, NULL,

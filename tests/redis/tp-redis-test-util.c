@@ -9,11 +9,29 @@
  */
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
 
 #include "tp-redis-test-util.h"
+
+static void
+tp_redis_child_setup (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+GSubprocess *
+tp_redis_spawnv (const char * const  *argv,
+                 GSubprocessFlags     flags,
+                 GError             **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
+
+  g_subprocess_launcher_set_child_setup (launcher, tp_redis_child_setup, NULL, NULL);
+  return g_subprocess_launcher_spawnv (launcher, argv, error);
+}
 
 gboolean
 tp_redis_server_check (void)
@@ -78,18 +96,15 @@ tp_redis_server_start (TpRedisServer *server)
 {
   g_autoptr(GError) error = NULL;
   GDataInputStream *stream;
+  const char * const argv[] = {
+    "redis-server", "--port", "0", "--unixsocket", server->socket, "--unixsocketperm", "700",
+    "--save", "", "--appendonly", "no", "--dir", server->dir, "--daemonize", "no",
+    "--logfile", "", "--loglevel", "notice", NULL
+  };
 
   server->ready = FALSE;
   server->exited = FALSE;
-  server->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                                      "redis-server", "--port", "0",
-                                      "--unixsocket", server->socket,
-                                      "--unixsocketperm", "700",
-                                      "--save", "", "--appendonly", "no",
-                                      "--dir", server->dir,
-                                      "--daemonize", "no", "--logfile", "",
-                                      "--loglevel", "notice",
-                                      NULL);
+  server->process = tp_redis_spawnv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
   g_assert_no_error (error);
 
   stream = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));

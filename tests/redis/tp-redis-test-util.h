@@ -21,6 +21,12 @@ typedef struct {
   gboolean     exited;
 } TpRedisServer;
 
+/* Starts a process that dies with this one (a failed test aborts: the
+ * servers and holders it started must not outlive it) */
+GSubprocess   *tp_redis_spawnv          (const char * const *argv,
+                                         GSubprocessFlags    flags,
+                                         GError            **error);
+
 /* Whether redis-server can be run; if not, the test is skipped with a
  * message, or fails where the variable CI is set */
 gboolean       tp_redis_server_check    (void);
