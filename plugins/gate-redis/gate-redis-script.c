@@ -5,16 +5,17 @@
  * One Lua script does all of a holder's business with the server, so that it
  * is atomic and costs one round trip: renew the lease, set what the holder
  * holds and wants, forget holders whose lease ran out, and hand free slots
- * to the waiters in the order they asked, publishing each grant on the
- * waiter's own channel. The holder sends its whole state rather than a
- * change, so a call repeated after a lost reply is harmless, and a holder
- * that a restarted server forgot simply registers again.
+ * to the waiters in turn, publishing each grant on the waiter's own
+ * channel. The holder sends its whole state rather than a change, so a call
+ * repeated after a lost reply is harmless, and a holder that a restarted
+ * server forgot simply registers again.
  *
  * Keys (all in one hash slot, "taskpool:{<name>}:"): epoch (string), leases
  * (sorted set: holder → expiry, ms), held, granted (a holder's grants ever,
  * so that a grant seen twice counts once), wants (hashes: holder → count),
- * queue (list: a holder once per slot it waits for), used (string), quiet
- * (string, expiring: no grant before that time).
+ * queue (list: each waiting holder once, in turn order), used (string),
+ * quiet (string, expiring: no grant before that time), turn (string: what
+ * the first in line got in its current turn, and who it is).
  */
 
 #include "gate-redis-private.h"
@@ -25,8 +26,7 @@ const char * const gate_redis_key_suffixes[GATE_REDIS_N_KEYS] = {
 
 const char gate_redis_sync_script[] =
   "-- One holder tells the server what it holds and wants; the server hands\n"
-  "-- free slots to the waiters in the order they asked. Atomic: Redis runs a\n"
-  "-- script alone. KEYS: epoch, leases, held, granted, wants, queue, used,\n"
+  "-- free slots to the waiters in turn. Atomic: Redis runs a script alone. KEYS: epoch, leases, held, granted, wants, queue, used,\n"
   "-- quiet, turn. ARGV: holder, limit, lease (ms), held, granted seen, wanted,\n"
   "-- known epoch, a new epoch, the grant channels' prefix. Returns the epoch,\n"
   "-- the holder's grants ever, what it holds and waits for now, the time left\n"

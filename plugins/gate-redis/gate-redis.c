@@ -18,10 +18,11 @@
  * way goes in the next one, so that under load many starts and ends share a
  * round trip.
  *
- * The server queues waiters, one place per slot wanted, and hands a freed
- * slot to the first of them in the same script that freed it, publishing the
- * grant on that holder's own channel: a waiter in another process starts its
- * job when the message arrives, without asking again and without polling.
+ * The server keeps waiters in line and hands freed slots to them in turn,
+ * each up to its share of the limit, in the same script that freed them,
+ * publishing each grant on the holder's own channel: a waiter in another
+ * process starts its job when the message arrives, without asking again and
+ * without polling.
  * Holders renew a lease every third of redis-lease-ms while they hold or
  * wait for anything; a holder that stops renewing (killed, cut off) loses
  * what it held when the lease runs out, at the next call of any holder.
