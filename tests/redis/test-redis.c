@@ -625,32 +625,36 @@ static void
 test_server_restart (void)
 {
   const char * const tags[] = { "r0", "r1", "r2", NULL };
-  const guint jobs = 60;
+  const guint jobs = 24;
   g_autoptr(TpRedisServer) server = NULL;
   g_autoptr(TpRedisServer) witness = NULL;
   g_autoptr(redisContext) client = NULL;
   Holder *holders[3];
-  guint ended = 0;
+  guint started = 0;
 
-  g_test_summary ("The limit's server is killed and started again, empty, in the middle of a "
-                  "run: no job is lost or run twice, and the jobs, counting on another server, "
-                  "never exceed the limit");
+  g_test_summary ("The limit's server is killed and started again, empty, while jobs run: "
+                  "their holders register them again, nothing new starts for a lease, no job "
+                  "is lost or run twice, and the jobs, counting on another server, never "
+                  "exceed the limit");
   if (!tp_redis_server_check ())
     return;
 
   server = tp_redis_server_new ("limit");
   witness = tp_redis_server_new ("witness");
+  client = tp_redis_connect (witness);
   for (guint i = 0; i < G_N_ELEMENTS (holders); i++)
     holders[i] = holder_spawn (server->url, witness->socket, "--name", "restart",
                                "--limit", "4", "--lease-ms", "800", "--workers", "6",
-                               "--jobs", "60", "--job-ms", "5", "--prefix", "w",
+                               "--jobs", "24", "--job-ms", "100", "--prefix", "w",
                                "--tag", tags[i], NULL);
 
-  while (ended < 40)
+  /* A job that just started runs 100 ms: it holds its slot across the restart */
+  while (started < 25)
     {
       g_main_context_iteration (NULL, TRUE);
-      ended = holders[0]->ends + holders[1]->ends + holders[2]->ends;
+      started = holders[0]->starts + holders[1]->starts + holders[2]->starts;
     }
+  g_assert_cmpint (tp_redis_integer (client, "GET w:running"), >, 0);
   tp_redis_server_kill (server);
   tp_redis_server_restart (server);
   g_assert_cmpuint (holders[0]->ends + holders[1]->ends + holders[2]->ends, <, 3 * jobs);
@@ -661,7 +665,6 @@ test_server_restart (void)
       holder_free (holders[i]);
     }
 
-  client = tp_redis_connect (witness);
   g_assert_cmpint (tp_redis_integer (client, "GET w:max"), <=, 4);
   g_assert_cmpint (tp_redis_integer (client, "GET w:running"), ==, 0);
   assert_done_once (client, "w", tags, jobs);
