@@ -79,6 +79,11 @@ gate_redis_parse_tcp (GUri              *uri,
       *why = g_strdup ("a redis:// URL takes no query or fragment");
       return FALSE;
     }
+  if (g_uri_get_port (uri) == 0)
+    {
+      *why = g_strdup ("the port must be from 1 to 65535");
+      return FALSE;
+    }
   address->host = g_strdup (g_uri_get_host (uri));
   address->port = g_uri_get_port (uri) > 0 ? g_uri_get_port (uri) : 6379;
   if (path[0] == '/')

@@ -361,6 +361,8 @@ test_config_bad_keys (void)
     { "redis-name", "{x}", "ASCII letters" },
     { "redis-url", "http://example.org/", "unknown scheme" },
     { "redis-url", "redis:///0", "a host is needed" },
+    { "redis-url", "redis://127.0.0.1:0/1", "from 1 to 65535" },
+    { "redis-url", "redis://127.0.0.1:65536/1", "expected redis://" },
     { "redis-url", "redis://127.0.0.1/one", "the database “one”" },
     { "redis-url", "redis://127.0.0.1:6379/0?timeout=1", "no query" },
     { "redis-url", "redis://user@127.0.0.1", "needs a password" },
