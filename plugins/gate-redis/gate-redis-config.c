@@ -12,7 +12,8 @@
 
 #include "gate-redis-private.h"
 
-#define URL_FORMS "redis://[[user]:password@]host[:port][/db] or unix:/absolute/path[?db=N]"
+#define URL_FORMS "redis://[[user]:password@]host[:port][/db] or " \
+                  "unix:/absolute/path[?db=N][&user=U][&password=P]"
 
 static void
 gate_redis_address_clear (GateRedisAddress *address)
@@ -26,22 +27,47 @@ gate_redis_address_clear (GateRedisAddress *address)
   g_clear_pointer (&address->password, g_free);
 }
 
+/* A query with the value of its password parameter hidden */
+static char *
+gate_redis_query_display (const char *query)
+{
+  g_auto(GStrv) parts = g_strsplit (query, "&", -1);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (parts[i], "password="))
+        {
+          g_free (parts[i]);
+          parts[i] = g_strdup ("password=***");
+        }
+    }
+  return g_strjoinv ("&", parts);
+}
+
 /* The URL as it may appear in a message: without its password */
 static char *
 gate_redis_url_display (const char *url)
 {
   g_autofree char *scheme = NULL, *user = NULL, *password = NULL, *host = NULL;
-  g_autofree char *path = NULL, *query = NULL;
+  g_autofree char *path = NULL, *query = NULL, *fragment = NULL;
   int port = -1;
 
   if (!g_uri_split_with_user (url, G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED,
                               &scheme, &user, &password, NULL, &host, &port, &path,
-                              &query, NULL, NULL) ||
-      password == NULL)
+                              &query, &fragment, NULL) ||
+      (password == NULL && (query == NULL || strstr (query, "password=") == NULL)))
     return g_strdup (url);
 
+  if (query != NULL)
+    {
+      char *hidden = gate_redis_query_display (query);
+
+      g_free (query);
+      query = hidden;
+    }
   return g_uri_join_with_user (G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED, scheme, user,
-                               "***", NULL, host, port, path, query, NULL);
+                               password != NULL ? "***" : NULL, NULL, host, port, path, query,
+                               fragment);
 }
 
 static gboolean
@@ -107,13 +133,17 @@ gate_redis_parse_unix (GUri              *uri,
                        GateRedisAddress  *address,
                        char             **why)
 {
+  g_autoptr(GHashTable) params = NULL;
+  g_autoptr(GError) local_error = NULL;
   const char *query = g_uri_get_query (uri);
   const char *path = g_uri_get_path (uri);
+  GHashTableIter iter;
+  gpointer key, value;
 
   if ((g_uri_get_host (uri) != NULL && g_uri_get_host (uri)[0] != '\0') ||
       g_uri_get_userinfo (uri) != NULL || g_uri_get_fragment (uri) != NULL)
     {
-      *why = g_strdup ("a unix: URL takes only a path and ?db=N");
+      *why = g_strdup ("a unix: URL takes a path, and db, user and password after “?”");
       return FALSE;
     }
   if (!g_path_is_absolute (path))
@@ -121,17 +151,40 @@ gate_redis_parse_unix (GUri              *uri,
       *why = g_strdup ("the socket’s path must be absolute");
       return FALSE;
     }
-  if (query != NULL)
+  address->path = g_strdup (path);
+  if (query == NULL)
+    return TRUE;
+
+  params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, &local_error);
+  if (params == NULL)
     {
-      if (!g_str_has_prefix (query, "db="))
+      *why = g_strdup (local_error->message);
+      return FALSE;
+    }
+  g_hash_table_iter_init (&iter, params);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      if (g_str_equal (key, "db"))
         {
-          *why = g_strdup_printf ("unknown query “%s”: only db=N is allowed", query);
+          if (!gate_redis_parse_db (value, &address->db, why))
+            return FALSE;
+        }
+      else if (g_str_equal (key, "user"))
+        address->user = g_strdup (value);
+      else if (g_str_equal (key, "password"))
+        address->password = g_strdup (value);
+      else
+        {
+          *why = g_strdup_printf ("unknown parameter “%s”: db, user and password are allowed",
+                                  (const char *) key);
           return FALSE;
         }
-      if (!gate_redis_parse_db (query + 3, &address->db, why))
-        return FALSE;
     }
-  address->path = g_strdup (path);
+  if (address->user != NULL && address->password == NULL)
+    {
+      *why = g_strdup ("a user needs a password");
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -144,7 +197,7 @@ gate_redis_address_parse (const char        *url,
   g_autoptr(GError) local_error = NULL;
   const char *scheme;
 
-  uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD, &local_error);
+  uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED_QUERY, &local_error);
   if (uri == NULL)
     {
       *why = g_strdup (local_error->message);

@@ -432,11 +432,13 @@ redis_gate_reap (RedisGate *self)
     }
 }
 
+/* The context's own error: hiredis copies it to ac->errstr only on some
+ * paths (not before a failed connection's callback) */
 static const char *
 redis_gate_conn_error (const redisAsyncContext *ac,
                        const char              *fallback)
 {
-  return ac->err != 0 && ac->errstr != NULL && ac->errstr[0] != '\0' ? ac->errstr : fallback;
+  return ac->c.err != 0 && ac->c.errstr[0] != '\0' ? ac->c.errstr : fallback;
 }
 
 static void redis_gate_session_check (RedisGate *self);
@@ -449,6 +451,9 @@ redis_gate_connect_cb (const redisAsyncContext *ac,
 
   if (conn->dead || status == REDIS_OK)
     return;
+  /* hiredis frees the context when this returns, and was not told it is in
+   * a callback: the session must not free it */
+  conn->ac = NULL;
   redis_gate_session_fail (conn->gate, redis_gate_conn_error (ac, "could not connect"));
 }
 

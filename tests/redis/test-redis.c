@@ -14,6 +14,7 @@
 
 #include <glib/gstdio.h>
 
+#include "gate-redis-private.h"
 #include "tp-gate-driver.h"
 #include "tp-gate-private.h"
 #include "tp-redis-test-util.h"
@@ -368,7 +369,8 @@ test_config_bad_keys (void)
     { "redis-url", "redis://user@127.0.0.1", "needs a password" },
     { "redis-url", "rediss://127.0.0.1", "TLS" },
     { "redis-url", "unix:relative.sock", "absolute" },
-    { "redis-url", "unix:/run/redis.sock?dbx=1", "only db=N" },
+    { "redis-url", "unix:/run/redis.sock?dbx=1", "unknown parameter “dbx”" },
+    { "redis-url", "unix:/run/redis.sock?user=u", "a user needs a password" },
     { "redis-url", "unix:/run/redis.sock?db=-1", "the database “-1”" },
     { "redis-url", "not a url", "expected redis://" },
   };
@@ -417,15 +419,24 @@ test_config_bad_keys (void)
 static void
 test_config_password_hidden (void)
 {
-  g_autoptr(GKeyFile) keyfile = keyfile_new ("redis://:s3cret@127.0.0.1/x", "bad", 5);
-  g_autoptr(GError) error = NULL;
+  const char *urls[] = {
+    "redis://:s3cret@127.0.0.1/x",
+    "unix:/run/redis.sock?password=s3cret&db=x",
+  };
 
   g_test_summary ("A password in a bad redis-url never appears in the error");
 
-  g_assert_false (try_create (keyfile, &error));
-  g_assert_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG);
-  g_assert_null (strstr (error->message, "s3cret"));
-  g_assert_nonnull (strstr (error->message, "127.0.0.1"));
+  for (guint i = 0; i < G_N_ELEMENTS (urls); i++)
+    {
+      g_autoptr(GKeyFile) keyfile = keyfile_new (urls[i], "bad", 5);
+      g_autoptr(GError) error = NULL;
+
+      g_assert_false (try_create (keyfile, &error));
+      g_assert_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG);
+      g_test_message ("%s", error->message);
+      g_assert_null (strstr (error->message, "s3cret"));
+      g_assert_nonnull (strstr (error->message, "***"));
+    }
 }
 
 static void
@@ -434,6 +445,7 @@ test_config_good_urls (void)
   const char *urls[] = {
     "unix:/run/redis/redis.sock",
     "unix:///run/redis/redis.sock?db=3",
+    "unix:/run/redis/redis.sock?db=1&user=worker&password=p%26ss",
     "redis://127.0.0.1",
     "redis://localhost:6380/2",
     "redis://[::1]:6379/0",
@@ -893,6 +905,299 @@ test_excess_credits (void)
 
 /* }}} */
 
+/* The server's script, called directly {{{ */
+
+typedef struct {
+  char    *epoch;
+  gint64   granted;
+  gint64   held;
+  gint64   wants;
+  gint64   quiet_ms;
+  gboolean forgot;
+} ScriptReply;
+
+/* One holder's call: @held -1 says goodbye */
+static ScriptReply
+script_call (redisContext *client,
+             const char   *name,
+             const char   *holder,
+             guint         limit,
+             int           held,
+             guint64       seen,
+             guint         wants,
+             const char   *known)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  ScriptReply out = { 0 };
+  redisReply *reply;
+
+  g_ptr_array_add (argv, g_strdup ("EVAL"));
+  g_ptr_array_add (argv, g_strdup (gate_redis_sync_script));
+  g_ptr_array_add (argv, g_strdup_printf ("%d", GATE_REDIS_N_KEYS));
+  for (guint i = 0; i < GATE_REDIS_N_KEYS; i++)
+    g_ptr_array_add (argv, g_strdup_printf ("taskpool:{%s}:%s", name,
+                                            gate_redis_key_suffixes[i]));
+  g_ptr_array_add (argv, g_strdup (holder));
+  g_ptr_array_add (argv, g_strdup_printf ("%u", limit));
+  g_ptr_array_add (argv, g_strdup ("60000"));
+  g_ptr_array_add (argv, g_strdup_printf ("%d", held));
+  g_ptr_array_add (argv, g_strdup_printf ("%" G_GUINT64_FORMAT, seen));
+  g_ptr_array_add (argv, g_strdup_printf ("%u", wants));
+  g_ptr_array_add (argv, g_strdup (known));
+  g_ptr_array_add (argv, g_strdup_printf ("epoch-of-%s", holder));
+  g_ptr_array_add (argv, g_strdup_printf ("taskpool:{%s}:grant:", name));
+
+  reply = redisCommandArgv (client, (int) argv->len, (const char **) argv->pdata, NULL);
+  g_assert_nonnull (reply);
+  if (reply->type == REDIS_REPLY_ERROR)
+    g_error ("The script failed: %s", reply->str);
+  g_assert_cmpint (reply->type, ==, REDIS_REPLY_ARRAY);
+  g_assert_cmpuint (reply->elements, ==, 6);
+  out.epoch = g_strdup (reply->element[0]->str);
+  out.granted = reply->element[1]->integer;
+  out.held = reply->element[2]->integer;
+  out.wants = reply->element[3]->integer;
+  out.quiet_ms = reply->element[4]->integer;
+  out.forgot = reply->element[5]->integer != 0;
+  freeReplyObject (reply);
+  return out;
+}
+
+static void
+script_reply_clear (ScriptReply *reply)
+{
+  g_clear_pointer (&reply->epoch, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ScriptReply, script_reply_clear)
+
+static void
+test_script_turns (void)
+{
+  g_autoptr(TpRedisServer) server = NULL;
+  g_autoptr(redisContext) client = NULL;
+  g_auto(ScriptReply) a = { 0 }, b = { 0 }, c = { 0 }, b2 = { 0 }, c2 = { 0 };
+
+  g_test_summary ("Freed slots go to the waiters in turn, each up to its share of the limit: "
+                  "a waiter that asked for all of it first does not get it all");
+  if (!tp_redis_server_check ())
+    return;
+  server = tp_redis_server_new ("limit");
+  client = tp_redis_connect (server);
+
+  a = script_call (client, "turns", "a", 4, 4, 0, 0, "");
+  g_assert_cmpint (a.held, ==, 4);
+  b = script_call (client, "turns", "b", 4, 0, 0, 4, a.epoch);
+  c = script_call (client, "turns", "c", 4, 0, 0, 4, a.epoch);
+  g_assert_cmpint (b.granted, ==, 0);
+  g_assert_cmpint (b.wants, ==, 4);
+  g_assert_cmpint (c.wants, ==, 4);
+  g_assert_cmpint (tp_redis_integer (client, "LLEN taskpool:{turns}:queue"), ==, 2);
+
+  /* a leaves its 4 slots: two waiters, a share of 2 each */
+  script_reply_clear (&a);
+  a = script_call (client, "turns", "a", 4, 0, 0, 0, b.epoch);
+  b2 = script_call (client, "turns", "b", 4, 0, 0, 4, b.epoch);
+  c2 = script_call (client, "turns", "c", 4, 0, 0, 4, c.epoch);
+  g_assert_cmpint (b2.granted, ==, 2);
+  g_assert_cmpint (b2.held, ==, 2);
+  g_assert_cmpint (b2.wants, ==, 2);
+  g_assert_cmpint (c2.granted, ==, 2);
+  g_assert_cmpint (c2.held, ==, 2);
+  g_assert_cmpint (tp_redis_integer (client, "GET taskpool:{turns}:used"), ==, 4);
+}
+
+static void
+test_script_repeat (void)
+{
+  g_autoptr(TpRedisServer) server = NULL;
+  g_autoptr(redisContext) client = NULL;
+  g_auto(ScriptReply) a = { 0 }, b = { 0 }, again = { 0 };
+
+  g_test_summary ("A holder states what it holds and wants: the same call twice (a reply lost, "
+                  "the call sent again) changes nothing; it never waits for more than the "
+                  "limit leaves it");
+  if (!tp_redis_server_check ())
+    return;
+  server = tp_redis_server_new ("limit");
+  client = tp_redis_connect (server);
+
+  a = script_call (client, "repeat", "a", 3, 2, 0, 0, "");
+  b = script_call (client, "repeat", "b", 3, 0, 0, 5, a.epoch);
+  g_assert_cmpint (b.granted, ==, 1);
+  g_assert_cmpint (b.held, ==, 1);
+  g_assert_cmpint (b.wants, ==, 2);  /* 5 asked, 1 granted, 3 is the limit */
+  again = script_call (client, "repeat", "b", 3, 0, 0, 5, a.epoch);
+  g_assert_cmpint (again.granted, ==, 1);
+  g_assert_cmpint (again.held, ==, 1);
+  g_assert_cmpint (again.wants, ==, 2);
+  g_assert_cmpint (tp_redis_integer (client, "GET taskpool:{repeat}:used"), ==, 3);
+  g_assert_cmpint (tp_redis_integer (client, "LLEN taskpool:{repeat}:queue"), ==, 1);
+}
+
+static void
+test_script_forgotten (void)
+{
+  g_autoptr(TpRedisServer) server = NULL;
+  g_autoptr(redisContext) client = NULL;
+  g_auto(ScriptReply) a = { 0 }, b = { 0 };
+
+  g_test_summary ("A holder that knew another epoch finds the server's memory lost: it "
+                  "registers its slots again and the server grants nothing for one lease, "
+                  "to anyone");
+  if (!tp_redis_server_check ())
+    return;
+  server = tp_redis_server_new ("limit");
+  client = tp_redis_connect (server);
+
+  a = script_call (client, "forgotten", "a", 4, 2, 7, 0, "an-older-epoch");
+  g_assert_true (a.forgot);
+  g_assert_cmpint (a.held, ==, 2);
+  g_assert_cmpint (a.granted, ==, 7);
+  g_assert_cmpint (a.quiet_ms, >, 0);
+  g_assert_cmpint (a.quiet_ms, <=, 60000);
+
+  b = script_call (client, "forgotten", "b", 4, 0, 0, 1, "");
+  g_assert_false (b.forgot);
+  g_assert_cmpint (b.granted, ==, 0);
+  g_assert_cmpint (b.wants, ==, 1);
+  g_assert_cmpint (b.quiet_ms, >, 0);
+  g_assert_cmpint (tp_redis_integer (client, "GET taskpool:{forgotten}:used"), ==, 2);
+}
+
+static void
+test_script_goodbye (void)
+{
+  g_autoptr(TpRedisServer) server = NULL;
+  g_autoptr(redisContext) client = NULL;
+  g_auto(ScriptReply) a = { 0 }, b = { 0 }, bye = { 0 }, b2 = { 0 };
+
+  g_test_summary ("A holder that leaves gives back all it holds and waits for, grants it had "
+                  "not heard of included, and the next waiter gets them in the same call");
+  if (!tp_redis_server_check ())
+    return;
+  server = tp_redis_server_new ("limit");
+  client = tp_redis_connect (server);
+
+  a = script_call (client, "bye", "a", 1, 0, 0, 1, "");
+  g_assert_cmpint (a.granted, ==, 1);
+  b = script_call (client, "bye", "b", 1, 0, 0, 1, a.epoch);
+  g_assert_cmpint (b.granted, ==, 0);
+  bye = script_call (client, "bye", "a", 1, -1, 0, 0, a.epoch);
+  g_assert_cmpint (bye.held, ==, 0);
+  g_assert_cmpint (bye.wants, ==, 0);
+  b2 = script_call (client, "bye", "b", 1, 0, 0, 1, a.epoch);
+  g_assert_cmpint (b2.granted, ==, 1);
+  g_assert_cmpint (b2.held, ==, 1);
+  g_assert_cmpint (tp_redis_integer (client, "GET taskpool:{bye}:used"), ==, 1);
+  g_assert_cmpint (tp_redis_integer (client, "ZCARD taskpool:{bye}:leases"), ==, 1);
+}
+
+/* }}} */
+
+/* Servers that want a password, and addresses that lead nowhere {{{ */
+
+static void
+test_auth_and_db (void)
+{
+  g_autoptr(TpRedisServer) server = NULL;
+  g_autoptr(redisContext) client = NULL;
+  g_autoptr(GKeyFile) good = NULL, bad = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *good_url = NULL, *bad_url = NULL;
+  TpGateDriver *driver;
+  const GError *job_error;
+  Jobs jobs;
+
+  g_test_summary ("A password and a database in redis-url: the gate authenticates on both its "
+                  "connections and keeps its keys in that database; a wrong password fails "
+                  "jobs with the server's own words");
+  if (!tp_redis_server_check ())
+    return;
+  server = tp_redis_server_new_full ("limit", "--requirepass", "open sesame", NULL);
+  client = tp_redis_connect (server);
+  freeReplyObject (redisCommand (client, "AUTH %s", "open sesame"));
+  freeReplyObject (redisCommand (client, "SELECT 3"));
+
+  good_url = g_strconcat (server->url, "?db=3&password=open%20sesame", NULL);
+  good = keyfile_new (good_url, "auth", 2);
+  jobs_init (&jobs);
+  jobs.hold_jobs = TRUE;
+  driver = tp_gate_driver_new (load_gate (), good, "shared", 2, jobs_run, jobs_finish, &jobs,
+                               &error);
+  g_assert_no_error (error);
+  tp_gate_driver_submit (driver, 0, FALSE);
+  while (jobs.ran < 1)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (tp_redis_integer (client, "GET taskpool:{auth}:used"), ==, 1);
+  tp_driver_job_done (g_ptr_array_steal_index (jobs.held, 0));
+  jobs_wait_finished (driver, &jobs, 1);
+  tp_gate_driver_free (driver);
+  jobs_clear (&jobs);
+
+  bad_url = g_strconcat (server->url, "?password=guess", NULL);
+  bad = keyfile_new (bad_url, "auth", 2);
+  g_key_file_set_string (bad, "shared", "redis-unavailable", "fail");
+  jobs_init (&jobs);
+  driver = tp_gate_driver_new (load_gate (), bad, "shared", 2, jobs_run, jobs_finish, &jobs,
+                               &error);
+  g_assert_no_error (error);
+  tp_gate_driver_submit (driver, 0, FALSE);
+  jobs_wait_finished (driver, &jobs, 1);
+  g_assert_cmpuint (jobs.failed, ==, 1);
+  job_error = g_ptr_array_index (jobs.errors, 0);
+  g_test_message ("%s", job_error->message);
+  g_assert_error (job_error, TP_POOL_ERROR, TP_POOL_ERROR_UNAVAILABLE);
+  g_assert_nonnull (strstr (job_error->message, "password"));
+  g_assert_null (strstr (job_error->message, "guess"));
+  tp_gate_driver_free (driver);
+  jobs_clear (&jobs);
+}
+
+static void
+test_unavailable_nowhere (void)
+{
+  const char *urls[] = {
+    "redis://127.0.0.1:1/0",             /* refused, after an asynchronous connect */
+    "redis://no-such-host.invalid/0",    /* resolved by GIO, or past the deadline */
+  };
+
+  g_test_summary ("Addresses that lead nowhere over TCP, refused or not resolved: with "
+                  "redis-unavailable = fail every job fails, naming the server");
+
+  for (guint i = 0; i < G_N_ELEMENTS (urls); i++)
+    {
+      g_autoptr(GKeyFile) keyfile = keyfile_new (urls[i], "nowhere", 2);
+      g_autoptr(GError) error = NULL;
+      TpGateDriver *driver;
+      Jobs jobs;
+
+      g_key_file_set_string (keyfile, "shared", "redis-unavailable", "fail");
+      g_key_file_set_integer (keyfile, "shared", "redis-lease-ms", 400);
+      jobs_init (&jobs);
+      driver = tp_gate_driver_new (load_gate (), keyfile, "shared", 2, jobs_run, jobs_finish,
+                                   &jobs, &error);
+      g_assert_no_error (error);
+      for (guint j = 0; j < 3; j++)
+        tp_gate_driver_submit (driver, j, FALSE);
+      jobs_wait_finished (driver, &jobs, 3);
+      g_assert_cmpuint (jobs.ran, ==, 0);
+      g_assert_cmpuint (jobs.failed, ==, 3);
+      for (guint j = 0; j < jobs.errors->len; j++)
+        {
+          const GError *job_error = g_ptr_array_index (jobs.errors, j);
+
+          g_assert_error (job_error, TP_POOL_ERROR, TP_POOL_ERROR_UNAVAILABLE);
+          g_assert_nonnull (strstr (job_error->message, urls[i]));
+        }
+      g_test_message ("%s", ((GError *) g_ptr_array_index (jobs.errors, 0))->message);
+      tp_gate_driver_free (driver);
+      jobs_clear (&jobs);
+    }
+}
+
+/* }}} */
+
 int
 main (int   argc,
       char *argv[])
@@ -909,6 +1214,12 @@ main (int   argc,
   g_test_add_func ("/gate/redis/unavailable/fail", test_unavailable_fail);
   g_test_add_func ("/gate/redis/unavailable/hold", test_unavailable_hold);
   g_test_add_func ("/gate/redis/excess", test_excess_credits);
+  g_test_add_func ("/gate/redis/script/turns", test_script_turns);
+  g_test_add_func ("/gate/redis/script/repeat", test_script_repeat);
+  g_test_add_func ("/gate/redis/script/forgotten", test_script_forgotten);
+  g_test_add_func ("/gate/redis/script/goodbye", test_script_goodbye);
+  g_test_add_func ("/gate/redis/auth", test_auth_and_db);
+  g_test_add_func ("/gate/redis/unavailable/nowhere", test_unavailable_nowhere);
 
   return g_test_run ();
 }

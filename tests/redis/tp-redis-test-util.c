@@ -95,16 +95,23 @@ static void
 tp_redis_server_start (TpRedisServer *server)
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) argv = NULL;
   GDataInputStream *stream;
-  const char * const argv[] = {
+  const char * const own[] = {
     "redis-server", "--port", "0", "--unixsocket", server->socket, "--unixsocketperm", "700",
     "--save", "", "--appendonly", "no", "--dir", server->dir, "--daemonize", "no",
     "--logfile", "", "--loglevel", "notice", NULL
   };
 
+  g_strv_builder_addv (builder, (const char **) own);
+  if (server->args != NULL)
+    g_strv_builder_addv (builder, (const char **) server->args);
+  argv = g_strv_builder_end (builder);
   server->ready = FALSE;
   server->exited = FALSE;
-  server->process = tp_redis_spawnv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  server->process = tp_redis_spawnv ((const char * const *) argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+                                     &error);
   g_assert_no_error (error);
 
   stream = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
@@ -119,10 +126,25 @@ tp_redis_server_start (TpRedisServer *server)
 TpRedisServer *
 tp_redis_server_new (const char *name)
 {
+  return tp_redis_server_new_full (name, NULL, NULL);
+}
+
+TpRedisServer *
+tp_redis_server_new_full (const char *name,
+                          const char *first_arg,
+                          ...)
+{
   g_autoptr(GError) error = NULL;
+  g_autoptr(GStrvBuilder) args = g_strv_builder_new ();
   TpRedisServer *server = g_new0 (TpRedisServer, 1);
   g_autofree char *file = g_strconcat (name, ".sock", NULL);
+  va_list ap;
 
+  va_start (ap, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
+    g_strv_builder_add (args, arg);
+  va_end (ap);
+  server->args = g_strv_builder_end (args);
   server->dir = g_dir_make_tmp ("taskpool-redis-XXXXXX", &error);
   g_assert_no_error (error);
   server->socket = g_build_filename (server->dir, file, NULL);
@@ -163,6 +185,7 @@ tp_redis_server_free (TpRedisServer *server)
     }
   g_unlink (server->socket);
   g_rmdir (server->dir);
+  g_strfreev (server->args);
   g_free (server->url);
   g_free (server->socket);
   g_free (server->dir);

@@ -14,6 +14,7 @@ G_BEGIN_DECLS
  * without persistence: started by the test, stopped at its end */
 typedef struct {
   GSubprocess *process;
+  GStrv        args;     /* given to redis-server after the test's own */
   char        *dir;
   char        *socket;
   char        *url;      /* unix:<socket> */
@@ -31,6 +32,10 @@ GSubprocess   *tp_redis_spawnv          (const char * const *argv,
  * message, or fails where the variable CI is set */
 gboolean       tp_redis_server_check    (void);
 TpRedisServer *tp_redis_server_new      (const char    *name);
+/* With more arguments for redis-server, NULL-terminated */
+TpRedisServer *tp_redis_server_new_full (const char    *name,
+                                         const char    *first_arg,
+                                         ...) G_GNUC_NULL_TERMINATED;
 /* SIGKILL, as a crash: the server forgets everything */
 void           tp_redis_server_kill     (TpRedisServer *server);
 /* Starts it again on the same socket */
