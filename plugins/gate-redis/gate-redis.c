@@ -84,7 +84,7 @@ struct _RedisGate
   char              limit_text[16];
   char              lease_text[16];
   GMainContext     *context;
-  GSource          *kick;         /* ready time set from any thread */
+  GSource          *kick;         /* kicked from any thread */
 
   /* Guarded by lock: the pool's calls and the main context share them */
   GMutex            lock;
@@ -111,7 +111,6 @@ struct _RedisGate
   GPtrArray        *dead_conns;
   GCancellable     *resolving;
   gboolean          in_flight;
-  gboolean          use_eval;
   gboolean          on_server;    /* the server keeps a record of us */
   gint64            sent_at;
   guint             sent_held;
