@@ -83,6 +83,17 @@ async function wake(limiter, lines) {
   await Promise.all(pins);
 }
 
+// Once the results are written, what Bottleneck does as its connections
+// close (a heartbeat, a late command) no longer matters
+let written = false;
+
+function fail(error) {
+  if (written)
+    process.exit(0);
+  console.error(error);
+  process.exit(1);
+}
+
 async function main() {
   const limiter = new Bottleneck({
     id,
@@ -91,10 +102,7 @@ async function main() {
     clearDatastore: false,
     clientOptions: { path: socket },
   });
-  limiter.on('error', (error) => {
-    console.error(error);
-    process.exit(1);
-  });
+  limiter.on('error', fail);
   await limiter.ready();
   process.stdout.write('ready\n');
   await waitForGo();
@@ -105,12 +113,10 @@ async function main() {
   else
     await wake(limiter, lines);
   fs.writeFileSync(out, lines.join('\n') + '\n');
+  written = true;
   await limiter.disconnect();
   // Bottleneck's timers would keep the process alive
   process.exit(0);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+main().catch(fail);
