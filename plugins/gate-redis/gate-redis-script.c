@@ -26,9 +26,10 @@ const char * const gate_redis_key_suffixes[GATE_REDIS_N_KEYS] = {
 
 const char gate_redis_sync_script[] =
   "-- One holder tells the server what it holds and wants; the server hands\n"
-  "-- free slots to the waiters in turn. Atomic: Redis runs a script alone. KEYS: epoch, leases, held, granted, wants, queue, used,\n"
-  "-- quiet, turn. ARGV: holder, limit, lease (ms), held, granted seen, wanted,\n"
-  "-- known epoch, a new epoch, the grant channels' prefix. Returns the epoch,\n"
+  "-- free slots to the waiters in turn. Atomic: Redis runs a script alone.\n"
+  "-- KEYS: epoch, leases, held, granted, wants, queue, used, quiet, turn.\n"
+  "-- ARGV: holder, limit, lease (ms), held, granted seen, wanted, known\n"
+  "-- epoch, a new epoch, the grant channels' prefix. Returns the epoch,\n"
   "-- the holder's grants ever, what it holds and waits for now, the time left\n"
   "-- before grants resume (ms) and whether the server had forgotten the limit.\n"
   "if redis.replicate_commands then redis.replicate_commands() end\n"
@@ -135,7 +136,8 @@ const char gate_redis_sync_script[] =
   "  local turn_holder, turn_given = nil, 0\n"
   "  if turn then\n"
   "    local space = string.find (turn, ' ', 1, true)\n"
-  "    turn_holder, turn_given = string.sub (turn, space + 1), tonumber (string.sub (turn, 1, space - 1))\n"
+  "    turn_holder = string.sub (turn, space + 1)\n"
+  "    turn_given = tonumber (string.sub (turn, 1, space - 1))\n"
   "  end\n"
   "  while free > 0 do\n"
   "    local h = redis.call ('LINDEX', k_queue, 0)\n"

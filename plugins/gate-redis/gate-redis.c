@@ -132,7 +132,7 @@ static const char * const redis_gate_keys[] = {
 };
 
 static void redis_gate_step         (RedisGate  *self);
-static void redis_gate_session_fail (RedisGate  *self,
+static void redis_gate_link_fail (RedisGate  *self,
                                      const char *message);
 
 /* Sources {{{ */
@@ -440,7 +440,7 @@ redis_gate_conn_error (const redisAsyncContext *ac,
   return ac->c.err != 0 && ac->c.errstr[0] != '\0' ? ac->c.errstr : fallback;
 }
 
-static void redis_gate_session_check (RedisGate *self);
+static void redis_gate_link_check (RedisGate *self);
 
 static void
 redis_gate_connect_cb (const redisAsyncContext *ac,
@@ -451,9 +451,9 @@ redis_gate_connect_cb (const redisAsyncContext *ac,
   if (conn->dead || status == REDIS_OK)
     return;
   /* hiredis frees the context when this returns, and was not told it is in
-   * a callback: the session must not free it */
+   * a callback: the gate must not free it */
   conn->ac = NULL;
-  redis_gate_session_fail (conn->gate, redis_gate_conn_error (ac, "could not connect"));
+  redis_gate_link_fail (conn->gate, redis_gate_conn_error (ac, "could not connect"));
 }
 
 static void
@@ -464,11 +464,11 @@ redis_gate_disconnect_cb (const redisAsyncContext *ac,
 
   if (conn->dead)
     return;
-  redis_gate_session_fail (conn->gate,
+  redis_gate_link_fail (conn->gate,
                            redis_gate_conn_error (ac, "the server closed the connection"));
 }
 
-/* AUTH, SELECT and PING: an error is the session's end, PING's reply
+/* AUTH, SELECT and PING: an error ends the link, PING's reply
  * makes the command connection ready */
 static void
 redis_gate_setup_cb (redisAsyncContext *ac,
@@ -482,18 +482,18 @@ redis_gate_setup_cb (redisAsyncContext *ac,
     return;
   if (reply == NULL)
     {
-      redis_gate_session_fail (conn->gate, redis_gate_conn_error (ac, "the connection was lost"));
+      redis_gate_link_fail (conn->gate, redis_gate_conn_error (ac, "the connection was lost"));
       return;
     }
   if (reply->type == REDIS_REPLY_ERROR)
     {
-      redis_gate_session_fail (conn->gate, reply->str);
+      redis_gate_link_fail (conn->gate, reply->str);
       return;
     }
   if (privdata != NULL)
     {
       conn->ready = TRUE;
-      redis_gate_session_check (conn->gate);
+      redis_gate_link_check (conn->gate);
     }
 }
 
@@ -510,13 +510,13 @@ redis_gate_sub_cb (redisAsyncContext *ac,
     return;
   if (reply == NULL)
     {
-      redis_gate_session_fail (conn->gate, redis_gate_conn_error (ac, "the connection was lost"));
+      redis_gate_link_fail (conn->gate, redis_gate_conn_error (ac, "the connection was lost"));
       return;
     }
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3 ||
       reply->element[0]->type != REDIS_REPLY_STRING)
     {
-      redis_gate_session_fail (conn->gate, reply->type == REDIS_REPLY_ERROR ? reply->str
+      redis_gate_link_fail (conn->gate, reply->type == REDIS_REPLY_ERROR ? reply->str
                                            : "unexpected reply to SUBSCRIBE");
       return;
     }
@@ -524,7 +524,7 @@ redis_gate_sub_cb (redisAsyncContext *ac,
   if (g_str_equal (reply->element[0]->str, "subscribe"))
     {
       conn->ready = TRUE;
-      redis_gate_session_check (conn->gate);
+      redis_gate_link_check (conn->gate);
     }
   else if (g_str_equal (reply->element[0]->str, "message") &&
            reply->element[2]->type == REDIS_REPLY_STRING &&
@@ -606,7 +606,7 @@ redis_gate_conn_open (RedisGate   *self,
 
 /* }}} */
 
-/* The session: both connections, the calls, the timers {{{ */
+/* The link: both connections, the calls, the timers {{{ */
 
 static gboolean
 redis_gate_deadline_cb (gpointer data)
@@ -618,7 +618,7 @@ redis_gate_deadline_cb (gpointer data)
   message = g_strdup_printf (self->in_flight ? "no reply within %u ms"
                                              : "not connected within %u ms",
                              self->deadline_ms);
-  redis_gate_session_fail (self, message);
+  redis_gate_link_fail (self, message);
   return G_SOURCE_REMOVE;
 }
 
@@ -640,7 +640,7 @@ redis_gate_open (RedisGate  *self,
   if (self->cmd != NULL)
     self->sub = redis_gate_conn_open (self, ip, TRUE, &message);
   if (self->sub == NULL)
-    redis_gate_session_fail (self, message);
+    redis_gate_link_fail (self, message);
 }
 
 typedef struct {
@@ -664,7 +664,7 @@ redis_gate_resolved_cb (GObject      *source,
     {
       g_clear_object (&self->resolving);
       if (addresses == NULL)
-        redis_gate_session_fail (self, error->message);
+        redis_gate_link_fail (self, error->message);
       else
         {
           g_autofree char *ip = g_inet_address_to_string (addresses->data);
@@ -754,7 +754,7 @@ redis_gate_stop_timers (RedisGate *self)
 }
 
 static void
-redis_gate_session_fail (RedisGate  *self,
+redis_gate_link_fail (RedisGate  *self,
                          const char *message)
 {
   gboolean down;
@@ -815,7 +815,7 @@ redis_gate_quiet_cb (gpointer data)
 }
 
 static void
-redis_gate_session_check (RedisGate *self)
+redis_gate_link_check (RedisGate *self)
 {
   if (self->cmd == NULL || !self->cmd->ready || self->sub == NULL || !self->sub->ready)
     return;
@@ -904,7 +904,7 @@ redis_gate_send_sync (RedisGate *self)
 
   if (redis_gate_send (self, redis_gate_sync_cb, FALSE, NULL) != REDIS_OK)
     {
-      redis_gate_session_fail (self, "the connection is closing");
+      redis_gate_link_fail (self, "the connection is closing");
       return;
     }
   self->in_flight = TRUE;
@@ -1009,26 +1009,26 @@ redis_gate_sync_cb (redisAsyncContext *ac,
 
   if (reply == NULL)
     {
-      redis_gate_session_fail (self, redis_gate_conn_error (ac, "the connection was lost"));
+      redis_gate_link_fail (self, redis_gate_conn_error (ac, "the connection was lost"));
       return;
     }
   if (reply->type == REDIS_REPLY_ERROR && g_str_has_prefix (reply->str, "NOSCRIPT"))
     {
       /* A server that restarted lost its scripts: EVAL runs it and caches it again */
       if (redis_gate_send (self, redis_gate_sync_cb, TRUE, NULL) != REDIS_OK)
-        redis_gate_session_fail (self, "the connection is closing");
+        redis_gate_link_fail (self, "the connection is closing");
       else
         redis_gate_arm_deadline (self);
       return;
     }
   if (reply->type == REDIS_REPLY_ERROR)
     {
-      redis_gate_session_fail (self, reply->str);
+      redis_gate_link_fail (self, reply->str);
       return;
     }
   if (!redis_gate_parse_sync (reply, &sync))
     {
-      redis_gate_session_fail (self, "unexpected reply from the server’s script");
+      redis_gate_link_fail (self, "unexpected reply from the server’s script");
       return;
     }
 
