@@ -131,9 +131,9 @@ static const char * const redis_gate_keys[] = {
   "redis-url", "redis-name", "redis-limit", "redis-lease-ms", "redis-unavailable", NULL
 };
 
-static void redis_gate_step         (RedisGate  *self);
+static void redis_gate_step      (RedisGate  *self);
 static void redis_gate_link_fail (RedisGate  *self,
-                                     const char *message);
+                                  const char *message);
 
 /* Sources {{{ */
 
@@ -465,7 +465,7 @@ redis_gate_disconnect_cb (const redisAsyncContext *ac,
   if (conn->dead)
     return;
   redis_gate_link_fail (conn->gate,
-                           redis_gate_conn_error (ac, "the server closed the connection"));
+                        redis_gate_conn_error (ac, "the server closed the connection"));
 }
 
 /* AUTH, SELECT and PING: an error ends the link, PING's reply
@@ -517,7 +517,7 @@ redis_gate_sub_cb (redisAsyncContext *ac,
       reply->element[0]->type != REDIS_REPLY_STRING)
     {
       redis_gate_link_fail (conn->gate, reply->type == REDIS_REPLY_ERROR ? reply->str
-                                           : "unexpected reply to SUBSCRIBE");
+                                        : "unexpected reply to SUBSCRIBE");
       return;
     }
 
@@ -755,7 +755,7 @@ redis_gate_stop_timers (RedisGate *self)
 
 static void
 redis_gate_link_fail (RedisGate  *self,
-                         const char *message)
+                      const char *message)
 {
   gboolean down;
 
