@@ -104,6 +104,29 @@ void      tp_job_cache_count   (guint *in_magazine,
 TpJobExtra *tp_job_ensure_extra (TpJob *job);
 void        tp_job_free_extra   (TpJob *job);
 
+/* A job's life (tp-job.c) */
+TpJob    *tp_job_new           (TpPool              *pool,
+                                GMainContext        *context,
+                                TpSubmitFlags        flags,
+                                int                  weight,
+                                GTaskThreadFunc      job_func,
+                                gpointer             job_data,
+                                GDestroyNotify       job_data_destroy,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data);
+void      tp_job_free          (TpJob               *job);
+void      tp_job_take_refs     (TpJob               *job);
+GTask    *tp_job_make_task     (TpJob               *job);
+void      tp_job_hook          (TpJob               *job,
+                                GTask               *task);
+void      tp_job_disconnect_cancel (TpJob           *job);
+void      tp_job_run_async     (TpJob               *job);
+void      tp_job_fail          (TpJob               *job,
+                                GQuark               domain,
+                                int                  code,
+                                const char          *message);
+
 /* A job outside any pool, for tests of strategies: free with tp_job_free_detached() */
 TpJob    *tp_job_new_detached  (int         weight,
                                 guint64     sequence,

@@ -1,33 +1,183 @@
-/* tp-pool-private.h: internals shared with the tests
+/* tp-pool-private.h: the pool's state, shared by the units of the core
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Where things live (doc/overview.md has the whole map):
+ *   tp-pool.c         the GObject: properties, construction, getters
+ *   tp-pool-config.c  the kind, the strategies it names, the keyfile's keys
+ *   tp-pool-lock.c    the lock, and what every unlock does
+ *   tp-submit.c       the submit functions: refusing or accepting a job
+ *   tp-dispatch.c     the queue and the backlog, filling workers, the ready
+ *                     list, the pool's source, cancel and discard
+ *   tp-executor.c     thread jobs and the thread pools that run them
+ *   tp-scaling.c      the target size, asking the scaler, its timer
+ *   tp-lifecycle.c    start, pause, resume, close, wait for idle
+ *   tp-waiters.c      the tasks of scale, close and wait-idle, and settling them
+ *   tp-job.c          a job's life: its record, its task, its delivery
+ *   tp-idle-ring.c    when each idle worker went idle
  */
 
 #pragma once
 
 #include <taskpool/taskpool.h>
 
+#include "tp-idle-ring.h"
+#include "tp-job-private.h"
+
 G_BEGIN_DECLS
 
-/* A ring of idle-since timestamps: the newest idle worker is reused first, so
- * the oldest idle one is the one that retires. */
+#define TP_DEFAULT_KIND     "fixed-simple"
+#define TP_DEFAULT_WEIGHT   4
+
+typedef enum {
+  TP_POOL_NEW,
+  TP_POOL_RUNNING,
+  TP_POOL_CLOSING,
+  TP_POOL_CLOSED,
+} TpPoolState;
+
+/* The properties whose changes are notified from the pool's source */
+typedef enum {
+  TP_POOL_NOTIFY_SIZE,
+  TP_POOL_NOTIFY_RUNNING,
+  TP_POOL_NOTIFY_WAITING,
+  TP_POOL_NOTIFY_PAUSED,
+  TP_POOL_NOTIFY_CLOSED,
+  TP_POOL_N_NOTIFY,
+} TpPoolNotify;
+
+struct _TpPool
+{
+  GObject                parent_instance;
+
+  GMutex                 mutex;
+
+  /* Set at construction, then read-only */
+  char                  *kind;
+  char                  *executor;
+  gboolean               use_gtask;
+  GMainContext          *context;
+  GKeyFile              *config;
+  char                  *group;
+  TpScaleLimits          limits;
+  guint                  queue_capacity;
+  int                    default_weight;
+  const TpQueueStrategy *queue_vt;
+  gpointer               queue;
+  gboolean               time_submissions;  /* the queue strategy reads submit times */
+  const TpScaleStrategy *scale_vt;
+  gpointer               scaler;
+  GCancellable          *cancellable;  /* for jobs submitted without one */
+  GSource               *source;
+  gboolean               initialized;
+
+  /* Protected by mutex */
+  TpPoolState            state;
+  gboolean               paused;
+  TpCloseFlags           close_flags;
+  GThreadPool           *threads;
+  guint                  n_workers;
+  guint                  target;
+  guint                  running;
+  guint                  n_queued;     /* jobs in the queue strategy: "waiting" */
+  TpJobList              backlog;      /* submissions waiting for room in a full queue */
+  TpJobList              ready;
+  TpJobList              active;       /* RUNNING jobs */
+  TpIdleRing             idle;
+  guint64                next_sequence;
+  guint64                completed;
+  gint64                 waiting_since;
+  gint64                 next_check;
+  gint64                 ready_time;
+  gboolean               flush_pending;
+  guint                  drain_depth;  /* g_main_depth () + 1 of the drain running, or 0 */
+
+  /* Only on the thread that dispatches the pool's context */
+  TpJob                 *drain_job;    /* the job the innermost drain is calling */
+
+  /* Waiters, protected by mutex */
+  GPtrArray             *close_tasks;
+  GPtrArray             *idle_tasks;
+  GPtrArray             *scale_tasks;
+
+  /* The values last notified, protected by mutex */
+  guint                  notified_size;
+  guint                  notified_running;
+  guint                  notified_waiting;
+  gboolean               notified_paused;
+  gboolean               notified_closed;
+};
+
+/* tp-pool.c */
+void        tp_pool_notify_changed         (TpPool        *self,
+                                            const guint   *changed,
+                                            guint          n_changed);
+
+/* tp-pool-config.c */
+gboolean    tp_pool_configure              (TpPool        *self,
+                                            GError       **error);
+const char *tp_pool_where                  (TpPool        *self);
+
+/* tp-pool-lock.c */
+void        tp_pool_lock                   (TpPool        *self);
+void        tp_pool_unlock                 (TpPool        *self);
+gboolean    tp_pool_is_closing_locked      (TpPool        *self);
+gboolean    tp_pool_is_idle_locked         (TpPool        *self);
+
+/* tp-waiters.c */
 typedef struct {
-  gint64 *stamps;
-  guint   head;      /* index of the oldest */
-  guint   count;
-  guint   capacity;  /* a power of two, or 0 */
-} TpIdleRing;
+  GPtrArray *tasks;        /* GTask: return TRUE */
+  GPtrArray *closed_tasks; /* GTask: return TP_POOL_ERROR_CLOSED */
+} TpPoolDone;
 
-void    tp_idle_ring_push_newest (TpIdleRing *ring,
-                                  gint64      stamp);
-gint64  tp_idle_ring_pop_newest  (TpIdleRing *ring);
-gint64  tp_idle_ring_drop_oldest (TpIdleRing *ring);
-gint64  tp_idle_ring_oldest      (const TpIdleRing *ring);
-void    tp_idle_ring_clear       (TpIdleRing *ring);
+GTask      *tp_pool_new_waiter             (TpPool               *self,
+                                            gpointer              source_tag,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+void        tp_pool_add_waiter_locked      (TpPool               *self,
+                                            GPtrArray           **waiters,
+                                            GTask                *task);
+void        tp_pool_watch_waiter           (TpPool               *self,
+                                            GTask                *task);
+void        tp_pool_settle_locked          (TpPool               *self,
+                                            TpPoolDone           *done);
+void        tp_pool_complete_waiters       (TpPoolDone           *done);
 
-guint64 tp_pool_get_submitted    (TpPool *self);
-guint64 tp_pool_get_completed    (TpPool *self);
+/* tp-dispatch.c */
+GSource    *tp_pool_source_new             (TpPool        *self);
+void        tp_pool_update_source_locked   (TpPool        *self);
+void        tp_pool_request_flush_locked   (TpPool        *self);
+gboolean    tp_pool_enqueue_locked         (TpPool        *self,
+                                            TpJob         *job,
+                                            TpSubmitFlags  flags);
+void        tp_pool_fill_locked            (TpPool        *self,
+                                            TpJob        **keep);
+void        tp_pool_release_locked         (TpPool        *self,
+                                            TpJob         *job,
+                                            TpJob        **keep);
+void        tp_pool_run_ready              (TpPool        *self);
+void        tp_pool_job_cancelled_cb       (GCancellable  *cancellable,
+                                            gpointer       user_data);
+void        tp_pool_discard_locked         (TpPool        *self,
+                                            TpJobList     *discarded);
+
+/* tp-executor.c */
+void        tp_pool_start_executor_locked  (TpPool        *self);
+void        tp_pool_stop_executor          (TpPool        *self);
+void        tp_pool_start_thread_job_locked (TpPool       *self,
+                                             TpJob        *job);
+
+/* tp-scaling.c */
+gint64      tp_pool_idle_stamp             (TpPool        *self);
+void        tp_pool_set_target_locked      (TpPool        *self,
+                                            guint          target);
+void        tp_pool_consult_locked         (TpPool        *self);
+
+/* Internals the tests and the bench read */
+guint64     tp_pool_get_submitted          (TpPool        *self);
+guint64     tp_pool_get_completed          (TpPool        *self);
 /* When the pool's source will next wake its context: -1 for never */
-gint64  tp_pool_get_ready_time   (TpPool *self);
+gint64      tp_pool_get_ready_time         (TpPool        *self);
 
 G_END_DECLS
