@@ -179,7 +179,7 @@ struct _TpScaleLimits
  * @size: live workers
  * @target: the size the pool is heading for
  * @running: jobs executing
- * @waiting: jobs queued
+ * @waiting: jobs waiting for a worker in the queue (not counting @backlog)
  * @idle_workers: live workers without a job
  * @min_size: lower bound of the size
  * @max_size: upper bound of the size
@@ -187,8 +187,13 @@ struct _TpScaleLimits
  * @longest_idle_us: how long the longest-idle worker has been idle, 0 when none is idle
  * @submitted: jobs accepted since the pool started
  * @completed: jobs that left a worker since the pool started
+ * @backlog: submissions waiting for room in a full queue, not yet queued.
+ *   Present when @struct_size covers it (Since: 1.2); a pool built before
+ *   counted them in @waiting
  *
- * A snapshot of a pool's load, given to a scaling strategy's `decide`.
+ * A snapshot of a pool's load, given to a scaling strategy's `decide`. The
+ * pool fills @struct_size: a strategy reads a field added after the first
+ * release only when @struct_size covers it.
  *
  * Since: 1.0
  */
@@ -208,6 +213,7 @@ struct _TpScaleStats
   gint64  longest_idle_us;
   guint64 submitted;
   guint64 completed;
+  guint   backlog;
 };
 
 /**
