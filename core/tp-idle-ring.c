@@ -7,32 +7,19 @@
 
 #include "tp-idle-ring.h"
 
+/* Doubles the ring, oldest first at index 0 */
 void
-tp_idle_ring_push_newest (TpIdleRing *ring,
-                          gint64      stamp)
+tp_idle_ring_grow (TpIdleRing *ring)
 {
-  if (ring->count == ring->capacity)
-    {
-      guint capacity = MAX (8, ring->capacity * 2);
-      gint64 *stamps = g_new (gint64, capacity);
+  guint capacity = MAX (8, ring->capacity * 2);
+  gint64 *stamps = g_new (gint64, capacity);
 
-      for (guint i = 0; i < ring->count; i++)
-        stamps[i] = ring->stamps[(ring->head + i) & (ring->capacity - 1)];
-      g_free (ring->stamps);
-      ring->stamps = stamps;
-      ring->capacity = capacity;
-      ring->head = 0;
-    }
-  ring->stamps[(ring->head + ring->count) & (ring->capacity - 1)] = stamp;
-  ring->count++;
-}
-
-gint64
-tp_idle_ring_pop_newest (TpIdleRing *ring)
-{
-  g_assert (ring->count > 0);
-  ring->count--;
-  return ring->stamps[(ring->head + ring->count) & (ring->capacity - 1)];
+  for (guint i = 0; i < ring->count; i++)
+    stamps[i] = ring->stamps[(ring->head + i) & (ring->capacity - 1)];
+  g_free (ring->stamps);
+  ring->stamps = stamps;
+  ring->capacity = capacity;
+  ring->head = 0;
 }
 
 gint64

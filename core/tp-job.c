@@ -399,36 +399,33 @@ typedef struct {
   GError *error;
 } TpJobOutcome;
 
-/* The submitter's callback, on its context, which is the thread-default
- * one. A job without a task (one that never got one, or whose task was
- * dropped) gets a task made for its error here, and the record goes with it. */
-static void
-tp_job_invoke (TpJob  *job,
-               GTask  *task,
-               GError *error)
+/* The submitter's callback, on its context, which is the thread-default one */
+static inline void
+tp_job_invoke (TpJob *job,
+               GTask *task)
 {
-  g_autoptr(GTask) error_task = NULL;
-
-  if (task == NULL)
-    {
-      error_task = g_task_new (job->pool, NULL, NULL, NULL);
-      (g_task_set_source_tag) (error_task, tp_pool_submit_full_async);
-      /* A job that never had a task still owns its data: the task frees
-       * it, after the callback */
-      if (!job->hooked)
-        g_task_set_task_data (error_task, job->job_data, job->job_data_destroy);
-      g_task_return_error (error_task, error);
-      task = error_task;
-    }
-
   if (job->callback != NULL)
     job->callback (G_OBJECT (job->pool), G_ASYNC_RESULT (task), job->user_data);
+}
 
-  if (error_task != NULL)
-    {
-      tp_job_disconnect_cancel (job);
-      tp_job_free (job);
-    }
+/* A job without a task (one that never got one, or whose task was dropped)
+ * gets a task made for its error, and its record goes after the callback */
+static void
+tp_job_invoke_error (TpJob  *job,
+                     GError *error)
+{
+  g_autoptr(GTask) task = g_task_new (job->pool, NULL, NULL, NULL);
+
+  (g_task_set_source_tag) (task, tp_pool_submit_full_async);
+  /* A job that never had a task still owns its data: the task frees it,
+   * after the callback */
+  if (!job->hooked)
+    g_task_set_task_data (task, job->job_data, job->job_data_destroy);
+  g_task_return_error (task, error);
+
+  tp_job_invoke (job, task);
+  tp_job_disconnect_cancel (job);
+  tp_job_free (job);
 }
 
 static gboolean
@@ -439,7 +436,10 @@ tp_job_outcome_cb (gpointer data)
   g_autoptr(GMainContext) context = g_main_context_ref (outcome->job->context);
 
   g_main_context_push_thread_default (context);
-  tp_job_invoke (outcome->job, outcome->task, g_steal_pointer (&outcome->error));
+  if (outcome->task != NULL)
+    tp_job_invoke (outcome->job, outcome->task);
+  else
+    tp_job_invoke_error (outcome->job, g_steal_pointer (&outcome->error));
   g_main_context_pop_thread_default (context);
   g_clear_object (&outcome->task);
   g_free (outcome);
@@ -452,7 +452,7 @@ tp_job_outcome_cb (gpointer data)
  * other outcome through one idle on the submitter's context (an error may
  * come from inside a "cancelled" emission, or a submission, where the
  * callback must not run). Takes @error. */
-static void
+static inline void
 tp_job_deliver (TpJob  *job,
                 GTask  *task,
                 GError *error)
@@ -460,10 +460,12 @@ tp_job_deliver (TpJob  *job,
   TpJobOutcome *outcome;
   GSource *source;
 
-  /* GTask made this context the thread-default one to call back */
-  if (task != NULL && (job->callback == NULL || g_task_get_context (task) == job->context))
+  /* A task made at submission lives on the submitter's context, where GTask
+   * called back (it made that context the thread-default one); a deferred
+   * job's task lives on the pool's */
+  if (task != NULL && (!job->deferred || job->callback == NULL))
     {
-      tp_job_invoke (job, task, NULL);
+      tp_job_invoke (job, task);
       return;
     }
   /* A lost job nobody waits for: its task already freed its data */
@@ -494,7 +496,6 @@ tp_job_task_done_cb (GObject      *source_object,
 {
   TpJob *job = user_data;
   TpPool *self = job->pool;
-  gboolean on_pool_thread = g_task_get_context (G_TASK (result)) == self->context;
   gboolean drain;
 
   if (job->in_thread)
@@ -511,10 +512,11 @@ tp_job_task_done_cb (GObject      *source_object,
       job->delivered = TRUE;
       if (job->state == TP_JOB_RUNNING)
         tp_pool_release_locked (self, job, NULL);
-      /* A job that completes while a drain calls it (at once, W1's case)
-       * leaves the next one to that drain, or, from a nested main loop, to
-       * the pool's source, which a ready job arms */
-      drain = on_pool_thread && self->ready.length > 0 && self->drain_job != job;
+      /* An async job's task lives on the pool's context, whose thread this
+       * is. A job that completes while a drain calls it (at once, W1's
+       * case) leaves the next one to that drain, or, from a nested main
+       * loop, to the pool's source, which a ready job arms. */
+      drain = self->ready.length > 0 && self->drain_job != job;
       tp_pool_unlock (self);
     }
 

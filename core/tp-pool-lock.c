@@ -4,7 +4,7 @@
  *
  * One mutex protects a pool's state (doc/threading.md says what, file by
  * file). It is taken with tp_pool_lock() and released with tp_pool_unlock()
- * only: a change of state may have satisfied a waiter (a close, a scale, a
+ * only (both inline, in tp-pool-private.h): a change of state may have satisfied a waiter (a close, a scale, a
  * wait for idle) or changed a notified property, and the unlock is where
  * both are seen to, whoever changed what. Waiters complete after the mutex
  * is released, so that their callbacks may call into the pool.
@@ -13,18 +13,6 @@
 #include "config.h"
 
 #include "tp-pool-private.h"
-
-void
-tp_pool_lock (TpPool *self)
-{
-  g_mutex_lock (&self->mutex);
-}
-
-gboolean
-tp_pool_is_closing_locked (TpPool *self)
-{
-  return self->state == TP_POOL_CLOSING || self->state == TP_POOL_CLOSED;
-}
 
 gboolean
 tp_pool_is_idle_locked (TpPool *self)
@@ -49,9 +37,11 @@ tp_pool_notify_due_locked (TpPool *self)
 }
 
 /* Settles the waiters this change satisfied, asks the pool's source to
- * notify what changed, releases the mutex, then completes the waiters. */
+ * notify what changed, releases the mutex, then completes the waiters.
+ * tp_pool_unlock() comes here unless nobody waits and a notification is
+ * already due (the pool's source then compares everything itself). */
 void
-tp_pool_unlock (TpPool *self)
+tp_pool_unlock_slow (TpPool *self)
 {
   TpPoolDone done = { NULL, NULL };
 
@@ -62,5 +52,6 @@ tp_pool_unlock (TpPool *self)
 
   g_mutex_unlock (&self->mutex);
 
-  tp_pool_complete_waiters (&done);
+  if (done.tasks != NULL || done.closed_tasks != NULL)
+    tp_pool_complete_waiters (&done);
 }

@@ -119,10 +119,37 @@ gboolean    tp_pool_configure              (TpPool        *self,
 const char *tp_pool_where                  (TpPool        *self);
 
 /* tp-pool-lock.c */
-void        tp_pool_lock                   (TpPool        *self);
-void        tp_pool_unlock                 (TpPool        *self);
-gboolean    tp_pool_is_closing_locked      (TpPool        *self);
+void        tp_pool_unlock_slow            (TpPool        *self);
 gboolean    tp_pool_is_idle_locked         (TpPool        *self);
+
+static inline gboolean
+tp_pool_is_closing_locked (TpPool *self)
+{
+  return self->state == TP_POOL_CLOSING || self->state == TP_POOL_CLOSED;
+}
+
+/* The only way to take the pool's mutex */
+static inline void
+tp_pool_lock (TpPool *self)
+{
+  g_mutex_lock (&self->mutex);
+}
+
+/* The only way to release it: settles the waiters the change satisfied,
+ * asks for the notifications it made due (tp_pool_unlock_slow()), releases
+ * the mutex and completes the waiters. Inline for the common case, where
+ * nobody waits and a notification is already due: a plain unlock. */
+static inline void
+tp_pool_unlock (TpPool *self)
+{
+  if (G_UNLIKELY (self->close_tasks != NULL || self->idle_tasks != NULL ||
+                  self->scale_tasks != NULL || !self->flush_pending))
+    {
+      tp_pool_unlock_slow (self);
+      return;
+    }
+  g_mutex_unlock (&self->mutex);
+}
 
 /* tp-waiters.c */
 typedef struct {
