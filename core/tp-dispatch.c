@@ -371,7 +371,8 @@ tp_pool_discard_locked (TpPool    *self,
       else
         tp_idle_ring_push_newest (&self->idle, tp_pool_idle_stamp (self));
     }
-  while ((job = self->queue_vt->pop (self->queue)) != NULL)
+  /* A pool never initialized has no queue, and nothing queued */
+  while (self->queue != NULL && (job = self->queue_vt->pop (self->queue)) != NULL)
     tp_job_list_push_tail (discarded, job);
   self->n_queued = 0;
   self->waiting_since = 0;

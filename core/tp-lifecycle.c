@@ -18,9 +18,12 @@
  * @error: return location for a #GError
  *
  * Creates the workers and starts accepting jobs. Starting a running pool
- * does nothing; a closed pool cannot start again.
+ * does nothing; a closed pool cannot start again. A pool made with
+ * g_object_new() and never initialized with g_initable_init() is
+ * initialized here.
  *
- * Returns: %TRUE if the pool runs, %FALSE with %TP_POOL_ERROR_CLOSED
+ * Returns: %TRUE if the pool runs, %FALSE with %TP_POOL_ERROR_CLOSED, or the
+ *   error of its initialization (%TP_POOL_ERROR_CONFIG, %TP_POOL_ERROR_PLUGIN)
  *
  * Since: 1.0
  */
@@ -32,6 +35,9 @@ tp_pool_start (TpPool  *self,
 
   g_return_val_if_fail (TP_IS_POOL (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!tp_pool_ensure_initialized (self, error))
+    return FALSE;
 
   tp_pool_lock (self);
   if (self->state != TP_POOL_NEW)
@@ -52,12 +58,34 @@ tp_pool_start (TpPool  *self,
   return TRUE;
 }
 
+/* Pausing or resuming a pool that closes is a race the caller cannot
+ * avoid (another thread may close it at any time): a no-op, not an error.
+ * Before start it is a programming error. */
+static void
+tp_pool_set_paused (TpPool   *self,
+                    gboolean  paused)
+{
+  TpPoolState state;
+
+  tp_pool_lock (self);
+  state = self->state;
+  if (state == TP_POOL_RUNNING)
+    self->paused = paused;
+  tp_pool_unlock (self);
+
+  if (state == TP_POOL_NEW)
+    g_log (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL,
+           "%s: the pool is not started: only a running pool can be paused or resumed",
+           paused ? "tp_pool_pause" : "tp_pool_resume");
+}
+
 /**
  * tp_pool_pause:
  * @self: a started pool
  *
  * Stops accepting jobs: submissions fail with %TP_POOL_ERROR_NOT_ACCEPTING
  * until [method@TaskPool.Pool.resume]. Queued and running jobs go on.
+ * On a closing or closed pool it does nothing (it accepts no job anyway).
  * Thread-safe.
  *
  * Since: 1.0
@@ -65,41 +93,27 @@ tp_pool_start (TpPool  *self,
 void
 tp_pool_pause (TpPool *self)
 {
-  gboolean running;
-
   g_return_if_fail (TP_IS_POOL (self));
 
-  tp_pool_lock (self);
-  running = self->state == TP_POOL_RUNNING;
-  if (running)
-    self->paused = TRUE;
-  tp_pool_unlock (self);
-
-  g_return_if_fail (running);
+  tp_pool_set_paused (self, TRUE);
 }
 
 /**
  * tp_pool_resume:
  * @self: a started pool
  *
- * Accepts jobs again after [method@TaskPool.Pool.pause]. Thread-safe.
+ * Accepts jobs again after [method@TaskPool.Pool.pause]. On a closing or
+ * closed pool it does nothing: a closed pool never accepts again.
+ * Thread-safe.
  *
  * Since: 1.0
  */
 void
 tp_pool_resume (TpPool *self)
 {
-  gboolean running;
-
   g_return_if_fail (TP_IS_POOL (self));
 
-  tp_pool_lock (self);
-  running = self->state == TP_POOL_RUNNING;
-  if (running)
-    self->paused = FALSE;
-  tp_pool_unlock (self);
-
-  g_return_if_fail (running);
+  tp_pool_set_paused (self, FALSE);
 }
 
 static GPtrArray *

@@ -217,12 +217,16 @@ tp_pool_configure (TpPool  *self,
   if (self->scaler == NULL)
     return FALSE;
   if (!tp_pool_check_limits (self, error))
-    return FALSE;
+    goto fail;
 
   self->queue = self->queue_vt->create (self->config, self->group, error);
   if (self->queue == NULL)
-    return FALSE;
+    goto fail;
 
   self->target = self->limits.size;
   return TRUE;
+
+fail:
+  self->scale_vt->destroy (g_steal_pointer (&self->scaler));
+  return FALSE;
 }

@@ -69,7 +69,12 @@ struct _TpPool
   gpointer               scaler;
   GCancellable          *cancellable;  /* for jobs submitted without one */
   GSource               *source;
-  gboolean               initialized;
+
+  /* Initialization, which a pool made with g_object_new() and used without
+   * g_initable_init() gets at its first use */
+  GMutex                 init_mutex;
+  int                    initialized;  /* atomic */
+  GError                *init_error;   /* protected by init_mutex */
 
   /* Protected by mutex */
   TpPoolState            state;
@@ -109,6 +114,8 @@ struct _TpPool
 };
 
 /* tp-pool.c */
+gboolean    tp_pool_ensure_initialized     (TpPool        *self,
+                                            GError       **error);
 void        tp_pool_notify_changed         (TpPool        *self,
                                             const guint   *changed,
                                             guint          n_changed);

@@ -59,24 +59,43 @@ G_DEFINE_QUARK (tp-pool-error-quark, tp_pool_error)
 
 /* Construction {{{ */
 
+/* Initializes the pool once: from g_initable_init(), or from the first use
+ * of a pool made with g_object_new() (as bindings do: `new TaskPool.Pool({…})`
+ * in JavaScript) that was never initialized. A failure is kept, and every
+ * later call reports it again. */
+gboolean
+tp_pool_ensure_initialized (TpPool  *self,
+                            GError **error)
+{
+  gboolean initialized;
+
+  if (G_LIKELY (g_atomic_int_get (&self->initialized)))
+    return TRUE;
+
+  g_mutex_lock (&self->init_mutex);
+  if (!self->initialized && self->init_error == NULL)
+    {
+      if (tp_pool_configure (self, &self->init_error))
+        {
+          if (self->context == NULL)
+            self->context = g_main_context_ref_thread_default ();
+          self->source = tp_pool_source_new (self);
+          g_atomic_int_set (&self->initialized, TRUE);
+        }
+    }
+  initialized = self->initialized;
+  if (!initialized && error != NULL)
+    *error = g_error_copy (self->init_error);
+  g_mutex_unlock (&self->init_mutex);
+  return initialized;
+}
+
 static gboolean
 tp_pool_initable_init (GInitable     *initable,
                        GCancellable  *cancellable,
                        GError       **error)
 {
-  TpPool *self = TP_POOL (initable);
-
-  if (self->initialized)
-    return TRUE;
-
-  if (!tp_pool_configure (self, error))
-    return FALSE;
-
-  if (self->context == NULL)
-    self->context = g_main_context_ref_thread_default ();
-  self->source = tp_pool_source_new (self);
-  self->initialized = TRUE;
-  return TRUE;
+  return tp_pool_ensure_initialized (TP_POOL (initable), error);
 }
 
 static void
@@ -115,6 +134,8 @@ tp_pool_finalize (GObject *object)
   g_clear_pointer (&self->group, g_free);
   g_clear_pointer (&self->kind, g_free);
   g_clear_pointer (&self->executor, g_free);
+  g_clear_error (&self->init_error);
+  g_mutex_clear (&self->init_mutex);
   g_mutex_clear (&self->mutex);
 
   G_OBJECT_CLASS (tp_pool_parent_class)->finalize (object);
@@ -137,10 +158,10 @@ tp_pool_get_property (GObject    *object,
       g_value_set_uint (value, tp_pool_get_size (self));
       break;
     case PROP_MIN_SIZE:
-      g_value_set_uint (value, self->limits.min_size);
+      g_value_set_uint (value, tp_pool_get_min_size (self));
       break;
     case PROP_MAX_SIZE:
-      g_value_set_uint (value, self->limits.max_size);
+      g_value_set_uint (value, tp_pool_get_max_size (self));
       break;
     case PROP_QUEUE_CAPACITY:
       g_value_set_uint (value, self->queue_capacity);
@@ -179,7 +200,7 @@ tp_pool_set_property (GObject      *object,
 {
   TpPool *self = TP_POOL (object);
 
-  if (self->initialized)
+  if (g_atomic_int_get (&self->initialized))
     {
       /* g_log(), not g_critical(): with structured logging the latter cannot
        * be caught by g_test_expect_message() */
@@ -386,6 +407,7 @@ static void
 tp_pool_init (TpPool *self)
 {
   g_mutex_init (&self->mutex);
+  g_mutex_init (&self->init_mutex);
   self->kind = g_strdup (TP_DEFAULT_KIND);
   self->executor = g_strdup ("threads");
   self->default_weight = TP_DEFAULT_WEIGHT;
@@ -511,7 +533,8 @@ tp_pool_get_kind (TpPool *self)
  * tp_pool_get_size:
  * @self: a pool
  *
- * Gets the live workers: 0 before start and after close. Thread-safe.
+ * Gets the live workers; before start, the workers the pool will start
+ * with; 0 once closed. Thread-safe.
  *
  * Returns: the number of workers
  *
@@ -520,12 +543,18 @@ tp_pool_get_kind (TpPool *self)
 guint
 tp_pool_get_size (TpPool *self)
 {
+  gboolean initialized;
   guint value;
 
   g_return_val_if_fail (TP_IS_POOL (self), 0);
 
+  /* A pool that cannot be initialized reads the size it was given */
+  initialized = tp_pool_ensure_initialized (self, NULL);
   tp_pool_lock (self);
-  value = self->n_workers;
+  if (self->state != TP_POOL_NEW)
+    value = self->n_workers;
+  else
+    value = initialized ? self->target : self->limits.size;
   tp_pool_unlock (self);
   return value;
 }
@@ -549,6 +578,8 @@ tp_pool_get_target_size (TpPool *self)
 
   g_return_val_if_fail (TP_IS_POOL (self), 0);
 
+  /* Known once the scaling strategy filled in its defaults */
+  tp_pool_ensure_initialized (self, NULL);
   tp_pool_lock (self);
   value = self->target;
   tp_pool_unlock (self);
@@ -646,6 +677,8 @@ tp_pool_get_min_size (TpPool *self)
 
   g_return_val_if_fail (TP_IS_POOL (self), 0);
 
+  /* Known once the scaling strategy filled in its defaults */
+  tp_pool_ensure_initialized (self, NULL);
   tp_pool_lock (self);
   value = self->limits.min_size;
   tp_pool_unlock (self);
@@ -669,6 +702,8 @@ tp_pool_get_max_size (TpPool *self)
 
   g_return_val_if_fail (TP_IS_POOL (self), 0);
 
+  /* Known once the scaling strategy filled in its defaults */
+  tp_pool_ensure_initialized (self, NULL);
   tp_pool_lock (self);
   value = self->limits.max_size;
   tp_pool_unlock (self);

@@ -84,8 +84,8 @@ tp_pool_fill_stats_locked (TpPool       *self,
 void
 tp_pool_consult_locked (TpPool *self)
 {
-  if (self->scale_vt->decide == NULL ||
-      (self->state != TP_POOL_RUNNING && self->state != TP_POOL_CLOSING))
+  if ((self->state != TP_POOL_RUNNING && self->state != TP_POOL_CLOSING) ||
+      self->scale_vt->decide == NULL)
     return;
 
   for (guint round = 0; round < TP_CONSULT_ROUNDS; round++)
@@ -114,9 +114,11 @@ tp_pool_consult_locked (TpPool *self)
  * Changes the pool's target size by @delta, clamped to
  * `[min-size, max-size]`. New workers start queued jobs at once; retiring
  * workers never interrupt a job: idle ones go first, busy ones when their
- * job ends. Thread-safe.
+ * job ends. Before [method@TaskPool.Pool.start], sets the size the pool
+ * will start with. Thread-safe.
  *
- * Returns: the new target size
+ * Returns: the new target size; 0 for a pool that cannot be initialized
+ *   (its error is reported by [method@TaskPool.Pool.start])
  *
  * Since: 1.0
  */
@@ -127,6 +129,9 @@ tp_pool_scale (TpPool *self,
   gint64 target;
 
   g_return_val_if_fail (TP_IS_POOL (self), 0);
+
+  if (!tp_pool_ensure_initialized (self, NULL))
+    return 0;
 
   tp_pool_lock (self);
   target = (gint64) self->target + delta;
@@ -152,6 +157,10 @@ tp_pool_scale (TpPool *self,
  *
  * Like [method@TaskPool.Pool.scale], and completes once the live size has
  * reached the target: once the busy workers that retire finished their jobs.
+ * A pool that is not started has no live size to reach: the scaling fails
+ * with %TP_POOL_ERROR_NOT_ACCEPTING and changes nothing (use
+ * [method@TaskPool.Pool.scale] to set the starting size). A pool that
+ * closes before the size is reached fails it with %TP_POOL_ERROR_CLOSED.
  *
  * Since: 1.0
  */
@@ -168,6 +177,20 @@ tp_pool_scale_async (TpPool              *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = tp_pool_new_waiter (self, tp_pool_scale_async, cancellable, callback, user_data);
+
+  /* Without workers there is nothing to wait for, and a waiter would keep
+   * a pool that is never started alive */
+  tp_pool_lock (self);
+  if (self->state == TP_POOL_NEW)
+    {
+      tp_pool_unlock (self);
+      g_task_return_new_error (task, TP_POOL_ERROR, TP_POOL_ERROR_NOT_ACCEPTING,
+                               "The pool is not started: call tp_pool_start() before "
+                               "tp_pool_scale_async(), or tp_pool_scale() to set the size "
+                               "it starts with");
+      return;
+    }
+  tp_pool_unlock (self);
 
   tp_pool_scale (self, delta);
 

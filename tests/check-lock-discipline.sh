@@ -8,7 +8,7 @@ set -eu
 core="$1/core"
 # The units of the pool are the files that include its private header
 units=$(grep -l '#include "tp-pool-private.h"' "$core"/*.c | grep -v '/tp-pool-lock.c$')
-found=$(grep -n 'g_mutex_unlock\|g_mutex_trylock\|GMutexLocker' $units || true)
+found=$(grep -n 'g_mutex_\(unlock\|trylock\) (&[a-z_]*\(->\|\.\)mutex)\|GMutexLocker' $units || true)
 if [ -n "$found" ]; then
   echo "The pool's mutex is released outside tp_pool_unlock():"
   echo "$found"
