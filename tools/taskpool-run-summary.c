@@ -3,7 +3,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <math.h>
 #include <stdio.h>
+
+#include <json-glib/json-glib.h>
 
 #include "taskpool-run-private.h"
 
@@ -36,41 +39,6 @@ static const char * const job_status_names[N_JOB_STATUSES] = {
   "succeeded", "failed", "cancelled", "not_run"
 };
 
-static void
-json_append_string (GString    *out,
-                    const char *text)
-{
-  g_autofree char *valid = g_utf8_make_valid (text, -1);
-
-  g_string_append_c (out, '"');
-  for (const char *p = valid; *p != '\0'; p++)
-    {
-      guchar c = (guchar) *p;
-
-      if (c == '"' || c == '\\')
-        g_string_append_printf (out, "\\%c", c);
-      else if (c == '\n')
-        g_string_append (out, "\\n");
-      else if (c == '\t')
-        g_string_append (out, "\\t");
-      else if (c < 0x20)
-        g_string_append_printf (out, "\\u%04x", c);
-      else
-        g_string_append_c (out, (char) c);
-    }
-  g_string_append_c (out, '"');
-}
-
-static void
-json_append_seconds (GString *out,
-                     gint64   microseconds)
-{
-  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-
-  g_string_append (out, g_ascii_formatd (buffer, sizeof buffer, "%.3f",
-                                         microseconds / (double) G_USEC_PER_SEC));
-}
-
 static int
 compare_records (gconstpointer a,
                  gconstpointer b)
@@ -81,55 +49,117 @@ compare_records (gconstpointer a,
 }
 
 static void
-json_append_record (GString         *out,
-                    const JobRecord *record)
+json_add_int (JsonBuilder *builder,
+              const char  *member,
+              gint64       value)
 {
-  g_string_append_printf (out, "{\"line\":%u,\"status\":\"%s\",\"exit_code\":", record->line,
-                          job_status_names[record->status]);
-  if (record->exit_code >= 0)
-    g_string_append_printf (out, "%d", record->exit_code);
-  else
-    g_string_append (out, "null");
-  g_string_append (out, ",\"signal\":");
-  if (record->signal > 0)
-    g_string_append_printf (out, "%d", record->signal);
-  else
-    g_string_append (out, "null");
-  g_string_append_printf (out, ",\"timed_out\":%s,\"elapsed_s\":",
-                          record->timed_out ? "true" : "false");
-  json_append_seconds (out, record->elapsed_us);
-  g_string_append (out, ",\"command\":");
-  json_append_string (out, record->command);
-  g_string_append_c (out, '}');
+  json_builder_set_member_name (builder, member);
+  json_builder_add_int_value (builder, value);
 }
 
+/* A figure that some jobs lack: null then, never a made-up number */
+static void
+json_add_int_or_null (JsonBuilder *builder,
+                      const char  *member,
+                      gboolean     present,
+                      gint64       value)
+{
+  json_builder_set_member_name (builder, member);
+  if (present)
+    json_builder_add_int_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+json_add_boolean (JsonBuilder *builder,
+                  const char  *member,
+                  gboolean     value)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_add_boolean_value (builder, value);
+}
+
+/* Commands are bytes from the input: JSON strings are UTF-8 */
+static void
+json_add_string (JsonBuilder *builder,
+                 const char  *member,
+                 const char  *value)
+{
+  g_autofree char *valid = g_utf8_make_valid (value, -1);
+
+  json_builder_set_member_name (builder, member);
+  json_builder_add_string_value (builder, valid);
+}
+
+/* Seconds to the millisecond, as the messages give them */
+static void
+json_add_seconds (JsonBuilder *builder,
+                  const char  *member,
+                  gint64       microseconds)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_add_double_value (builder, round (microseconds / 1000.0) / 1000.0);
+}
+
+static void
+json_add_record (JsonBuilder     *builder,
+                 const JobRecord *record)
+{
+  json_builder_begin_object (builder);
+  json_add_int (builder, "line", record->line);
+  json_add_string (builder, "status", job_status_names[record->status]);
+  json_add_int_or_null (builder, "exit_code", record->exit_code >= 0, record->exit_code);
+  json_add_int_or_null (builder, "signal", record->signal > 0, record->signal);
+  json_add_boolean (builder, "timed_out", record->timed_out);
+  json_add_seconds (builder, "elapsed_s", record->elapsed_us);
+  json_add_string (builder, "command", record->command);
+  json_builder_end_object (builder);
+}
+
+static JsonNode *
+run_build_json (Run *run)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_add_int (builder, "submitted", run->submitted);
+  json_add_int (builder, "succeeded", run->counts[JOB_SUCCEEDED]);
+  json_add_int (builder, "failed", run->counts[JOB_FAILED]);
+  json_add_int (builder, "timed_out", run->timed_out);
+  json_add_int (builder, "cancelled", run->counts[JOB_CANCELLED]);
+  json_add_int (builder, "not_run", run->counts[JOB_NOT_RUN]);
+  json_add_int (builder, "exit_status", run_exit_status (run));
+  json_add_boolean (builder, "interrupted", run->interrupt_signal != 0);
+  json_add_seconds (builder, "elapsed_s", g_get_monotonic_time () - run->start_time);
+  json_add_string (builder, "kind", tp_pool_get_kind (run->pool));
+  json_add_int (builder, "size", tp_pool_get_target_size (run->pool));
+  json_add_int (builder, "peak_size", run->peak_size);
+  json_add_int (builder, "peak_running", run->peak_running);
+
+  json_builder_set_member_name (builder, "jobs");
+  json_builder_begin_array (builder);
+  g_array_sort (run->records, compare_records);
+  for (guint i = 0; i < run->records->len; i++)
+    json_add_record (builder, &g_array_index (run->records, JobRecord, i));
+  json_builder_end_array (builder);
+
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+/* One line, the last of standard output */
 void
 run_print_json (Run *run)
 {
-  g_autoptr(GString) out = g_string_new ("{");
+  g_autoptr(JsonNode) root = run_build_json (run);
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autofree char *text = NULL;
+  gsize length = 0;
 
-  g_string_append_printf (out, "\"submitted\":%u,\"succeeded\":%u,\"failed\":%u,"
-                          "\"timed_out\":%u,\"cancelled\":%u,\"not_run\":%u,\"exit_status\":%d,"
-                          "\"interrupted\":%s,\"elapsed_s\":",
-                          run->submitted, run->counts[JOB_SUCCEEDED], run->counts[JOB_FAILED],
-                          run->timed_out, run->counts[JOB_CANCELLED], run->counts[JOB_NOT_RUN],
-                          run_exit_status (run), run->interrupt_signal != 0 ? "true" : "false");
-  json_append_seconds (out, g_get_monotonic_time () - run->start_time);
-  g_string_append (out, ",\"kind\":");
-  json_append_string (out, tp_pool_get_kind (run->pool));
-  g_string_append_printf (out, ",\"size\":%u,\"peak_size\":%u,\"peak_running\":%u,\"jobs\":[",
-                          tp_pool_get_target_size (run->pool), run->peak_size,
-                          run->peak_running);
-
-  g_array_sort (run->records, compare_records);
-  for (guint i = 0; i < run->records->len; i++)
-    {
-      if (i > 0)
-        g_string_append_c (out, ',');
-      json_append_record (out, &g_array_index (run->records, JobRecord, i));
-    }
-  g_string_append (out, "]}\n");
-
-  fwrite (out->str, 1, out->len, stdout);
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, &length);
+  fwrite (text, 1, length, stdout);
+  fputc ('\n', stdout);
   fflush (stdout);
 }
