@@ -52,7 +52,9 @@ burst_run (BurstSamples *samples,
   g_main_context_push_thread_default (context);
   burst.pool = bench_pool_new ("kind", "autoscale-simple", "min-size", sizes.burst_min,
                                "max-size", sizes.burst_max, NULL);
-  spying = spy_install (context);
+  spying = spy_install (burst.pool);
+  if (!spying)
+    progress ("autoscale burst: the pool's source was not found; its dispatches read -1");
   g_signal_connect (burst.pool, "notify::size", G_CALLBACK (burst_size_cb), &burst);
 
   burst.start = now_s ();

@@ -223,7 +223,7 @@ double   chain_timers_run (guint jobs,
                            guint ms);
 const char *depth_name    (guint depth);
 
-gboolean spy_install     (GMainContext *context);
+gboolean spy_install     (TpPool       *pool);
 guint    spy_dispatches  (void);
 void     spy_uninstall   (void);
 
