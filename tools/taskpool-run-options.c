@@ -6,6 +6,7 @@
  * text for the keyfile that configures the pool.
  */
 
+#include <stdio.h>
 #include <string.h>
 
 #include "taskpool-run-private.h"
@@ -229,6 +230,8 @@ options_parse (Options   *opts,
       "Print a JSON summary as the last line of standard output", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opts->quiet,
       "No progress: neither the status line nor a line per job", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &opts->version,
+      "Print the versions of taskpool-run, libtaskpool and GLib, then exit", NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opts->files, NULL, NULL },
     G_OPTION_ENTRY_NULL
   };
@@ -242,5 +245,17 @@ options_parse (Options   *opts,
     "libtaskpool pool, and reports how each one ended.");
   g_option_context_set_description (context, options_description);
 
-  return g_option_context_parse_strv (context, args, error) && options_check (opts, error);
+  if (!g_option_context_parse_strv (context, args, error))
+    return FALSE;
+  return opts->version || options_check (opts, error);
+}
+
+/* The library has no run-time version query: it is the one built with this
+ * program, from the same source tree. GLib's is the one running. */
+void
+options_print_version (void)
+{
+  printf (PROGRAM " %s\n", TASKPOOL_RUN_VERSION);
+  printf ("libtaskpool %s\n", LIBTASKPOOL_VERSION);
+  printf ("GLib %u.%u.%u\n", glib_major_version, glib_minor_version, glib_micro_version);
 }

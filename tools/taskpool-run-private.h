@@ -50,6 +50,7 @@ typedef struct {
   gboolean   halt_on_error;
   gboolean   json;
   gboolean   quiet;
+  gboolean   version;
   char     **files;
 } Options;
 
@@ -59,6 +60,7 @@ char     **options_split_attached (int        argc,
 gboolean   options_parse          (Options   *opts,
                                    char    ***args,
                                    GError   **error);
+void       options_print_version  (void);
 TpPool    *options_create_pool    (Options   *opts,
                                    GError   **error);
 

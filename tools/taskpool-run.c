@@ -10,6 +10,7 @@
 
 #include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "taskpool-run-private.h"
@@ -119,6 +120,12 @@ main (int   argc,
       status = usage_error (error->message);
       options_clear (&opts);
       return status;
+    }
+  if (opts.version)
+    {
+      options_print_version ();
+      options_clear (&opts);
+      return EXIT_SUCCESS;
     }
 
   /* Before anything can take long: a signal must never meet its default action */
