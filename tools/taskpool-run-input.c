@@ -76,22 +76,35 @@ line_is_blank_or_comment (const char *line)
   return *line == '\0' || *line == '#';
 }
 
-/* Splits a --weights line, WEIGHT<TAB>COMMAND */
+/* A command line skips blanks and comments; with -- COMMAND a line is an
+ * argument, data, and only an empty one says nothing */
+static gboolean
+run_skips (Run        *run,
+           const char *text)
+{
+  if (run->opts->command != NULL)
+    return text[0] == '\0';
+  return line_is_blank_or_comment (text);
+}
+
+/* Splits a --weights line, WEIGHT<TAB>COMMAND or, with -- COMMAND,
+ * WEIGHT<TAB>ARGUMENT */
 static gboolean
 run_parse_weight (Run         *run,
                   char        *line,
                   int         *weight,
-                  const char **command,
+                  const char **rest,
                   GError     **error)
 {
+  const char *what = run->opts->command != NULL ? "ARGUMENT" : "COMMAND";
   char *tab = strchr (line, '\t');
   gint64 value;
 
   if (tab == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "line %u: no TAB in “%s”: --weights expects WEIGHT<TAB>COMMAND",
-                   run->line_no, line);
+                   "line %u: no TAB in “%s”: --weights expects WEIGHT<TAB>%s",
+                   run->line_no, line, what);
       return FALSE;
     }
   *tab = '\0';
@@ -99,18 +112,21 @@ run_parse_weight (Run         *run,
   if (!g_ascii_string_to_signed (line, 10, G_MININT, G_MAXINT, &value, NULL))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "line %u: “%s” is not a weight: --weights expects WEIGHT<TAB>COMMAND "
-                   "with a whole number from %d to %d", run->line_no, line, G_MININT, G_MAXINT);
+                   "line %u: “%s” is not a weight: --weights expects WEIGHT<TAB>%s "
+                   "with a whole number from %d to %d", run->line_no, line, what, G_MININT,
+                   G_MAXINT);
       return FALSE;
     }
-  if (line_is_blank_or_comment (tab + 1))
+  if (run_skips (run, tab + 1))
     {
+      g_autofree char *lower = g_ascii_strdown (what, -1);
+
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "line %u: no command after the weight %s", run->line_no, line);
+                   "line %u: no %s after the weight %s", run->line_no, lower, line);
       return FALSE;
     }
   *weight = (int) value;
-  *command = tab + 1;
+  *rest = tab + 1;
   return TRUE;
 }
 
@@ -133,21 +149,24 @@ run_take_line (Run  *run,
                gsize length)
 {
   g_autoptr(GError) error = NULL;
-  const char *command = line;
+  g_autofree char *expanded = NULL;
+  const char *text = line;
   int weight = run->default_weight;
 
   run->line_no++;
   if (length > 0 && line[length - 1] == '\r')
     line[length - 1] = '\0';
-  if (line_is_blank_or_comment (line))
+  if (run_skips (run, line))
     return;
 
-  if (run->opts->weights && !run_parse_weight (run, line, &weight, &command, &error))
+  if (run->opts->weights && !run_parse_weight (run, line, &weight, &text, &error))
     {
       run_input_failed (run, error->message);
       return;
     }
-  run_submit (run, weight, command);
+  if (run->opts->command != NULL)
+    text = expanded = template_expand (run->opts->command, text);
+  run_submit (run, weight, text);
 }
 
 static void

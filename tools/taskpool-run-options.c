@@ -23,6 +23,7 @@ options_clear (Options *opts)
   g_free (opts->pool_group);
   g_strfreev (opts->plugin_path);
   g_strfreev (opts->files);
+  g_strfreev (opts->command);
 }
 
 static gboolean
@@ -120,6 +121,11 @@ static const char options_description[] =
   "/bin/sh -c. Blank lines and lines starting with “#” are skipped. Commands read /dev/null\n"
   "as standard input and, unless --keep-order is given, write straight to the terminal.\n"
   "\n"
+  "With -- COMMAND [ARGUMENT…], each line is one argument instead: COMMAND runs once per\n"
+  "line, the line in place of every {} in its words, or after the last word when none holds\n"
+  "{}. A line is one argument whatever it holds (spaces, quotes, $, ;), never shell syntax.\n"
+  "Only empty lines are skipped.\n"
+  "\n"
   "Pool kinds are SCALER-QUEUE: fixed-simple (the default), fixed-lifo, fixed-priority,\n"
   "autoscale-simple, autoscale-lifo, autoscale-priority, or any kind plugins provide.\n"
   "--weights defaults the kind to fixed-priority, which runs the smallest weight first.\n"
@@ -135,7 +141,7 @@ static const char options_description[] =
   "\n"
   "Examples:\n"
   "  taskpool-run -j 8 jobs.txt\n"
-  "  find . -name '*.png' | sed 's/.*/optipng -q \"&\"/' | taskpool-run -j 4 --keep-order\n"
+  "  find . -name '*.png' | taskpool-run -j 4 --keep-order -- optipng -q {}\n"
   "  taskpool-run --config pools.ini --pool downloads --queue-capacity 100 < urls.sh\n"
   "  kill -USR1 $(pidof taskpool-run)     # one more worker\n";
 
@@ -169,22 +175,26 @@ options_check (Options  *opts,
   return TRUE;
 }
 
-/* GOption reads "-j8" as "-j" followed by the next argument: split it, as
+/* Returns the arguments for GOption, and in @command the words after the
+ * first "--" (NULL when there are none): they are not options, whatever
+ * they look like.
+ *
+ * GOption reads "-j8" as "-j" followed by the next argument: split it, as
  * make and parallel users write it, into "-j" "8". */
 char **
-options_split_attached (int    argc,
-                        char **argv)
+options_split_args (int     argc,
+                    char  **argv,
+                    char ***command)
 {
   GPtrArray *args = g_ptr_array_new_with_free_func (g_free);
-  gboolean options_ended = FALSE;
+  int i;
 
-  for (int i = 0; i < argc; i++)
+  for (i = 0; i < argc && (i == 0 || strcmp (argv[i], "--") != 0); i++)
     {
       const char *arg = argv[i];
 
-      options_ended |= strcmp (arg, "--") == 0;
-      if (i > 0 && !options_ended && arg[0] == '-' && arg[1] != '\0' &&
-          strchr ("jtcp", arg[1]) != NULL && arg[2] != '\0')
+      if (i > 0 && arg[0] == '-' && arg[1] != '\0' && strchr ("jtcp", arg[1]) != NULL &&
+          arg[2] != '\0')
         {
           g_ptr_array_add (args, g_strndup (arg, 2));
           g_ptr_array_add (args, g_strdup (arg + 2));
@@ -193,6 +203,8 @@ options_split_attached (int    argc,
       g_ptr_array_add (args, g_strdup (arg));
     }
   g_ptr_array_add (args, NULL);
+
+  *command = i + 1 < argc ? g_strdupv (argv + i + 1) : NULL;
   return (char **) g_ptr_array_free (args, FALSE);
 }
 
@@ -219,7 +231,7 @@ options_parse (Options   *opts,
     { "plugin-path", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opts->plugin_path,
       "Search DIR for strategy plugins first (repeatable)", "DIR" },
     { "weights", 'w', 0, G_OPTION_ARG_NONE, &opts->weights,
-      "Lines are WEIGHT<TAB>COMMAND; the smallest weight runs first", NULL },
+      "Lines are WEIGHT<TAB>COMMAND (or ARGUMENT); the smallest weight runs first", NULL },
     { "keep-order", 'k', 0, G_OPTION_ARG_NONE, &opts->keep_order,
       "Print each job's output (stdout and stderr) in one piece, in input order", NULL },
     { "timeout", 't', 0, G_OPTION_ARG_CALLBACK, option_timeout_cb,
@@ -235,14 +247,14 @@ options_parse (Options   *opts,
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opts->files, NULL, NULL },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("[FILE]");
+  g_autoptr(GOptionContext) context = g_option_context_new ("[FILE] [-- COMMAND [ARGUMENT…]]");
   GOptionGroup *group = g_option_group_new (PROGRAM, NULL, NULL, opts, NULL);
 
   g_option_group_add_entries (group, entries);
   g_option_context_set_main_group (context, group);
   g_option_context_set_summary (context,
-    "Runs the shell commands in FILE, one per line, at most SIZE at once, through a\n"
-    "libtaskpool pool, and reports how each one ended.");
+    "Runs the shell commands in FILE, one per line, or COMMAND once per line of FILE, at\n"
+    "most SIZE at once, through a libtaskpool pool, and reports how each one ended.");
   g_option_context_set_description (context, options_description);
 
   if (!g_option_context_parse_strv (context, args, error))

@@ -11,6 +11,7 @@
  *   taskpool-run-status.c    messages and the status line
  *   taskpool-run-finished.c  finished jobs: counting, reporting, ordered output
  *   taskpool-run-input.c     reading lines and submitting them
+ *   taskpool-run-template.c  -- COMMAND: one command per line, the line as its argument
  *   taskpool-run-close.c     closing the pool and ending the run
  *   taskpool-run-signals.c   scaling and interrupts by signal
  *   taskpool-run-summary.c   the summary and the JSON report
@@ -52,11 +53,13 @@ typedef struct {
   gboolean   quiet;
   gboolean   version;
   char     **files;
+  char     **command;           /* after --: a template, each line its argument; or NULL */
 } Options;
 
 void       options_clear          (Options   *opts);
-char     **options_split_attached (int        argc,
-                                   char     **argv);
+char     **options_split_args     (int        argc,
+                                   char     **argv,
+                                   char    ***command);
 gboolean   options_parse          (Options   *opts,
                                    char    ***args,
                                    GError   **error);
@@ -176,6 +179,10 @@ void       job_signal             (Job          *job,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Job, job_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (JobResult, job_result_free)
+
+/* taskpool-run-template.c */
+char      *template_expand        (char * const *words,
+                                   const char   *argument);
 
 /* taskpool-run-status.c */
 double     seconds_since          (gint64      start);

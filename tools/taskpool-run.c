@@ -114,7 +114,7 @@ main (int   argc,
   int status;
 
   setlocale (LC_ALL, "");
-  args = options_split_attached (argc, argv);
+  args = options_split_args (argc, argv, &opts.command);
   if (!options_parse (&opts, &args, &error))
     {
       status = usage_error (error->message);
