@@ -122,13 +122,15 @@ void     trials_clear    (Trial *trials,
 
 /* Results: tp-bench-report.c {{{ */
 
+/* What a row's value and samples count: the table may scale them for
+ * reading (µs, M/s), the JSON prints them as they are, with the unit's name */
 typedef enum {
-  UNIT_RATE,      /* jobs/s */
-  UNIT_IDEAL,     /* wall/ideal */
-  UNIT_SECONDS,   /* per operation, shown in µs */
-  UNIT_MS,
-  UNIT_BYTES,
-  UNIT_COUNT,
+  UNIT_RATE,      /* jobs per second, "jobs/s" */
+  UNIT_IDEAL,     /* wall time / ideal time, "wall/ideal" */
+  UNIT_SECONDS,   /* seconds per operation, "s/op"; the table shows µs or ns */
+  UNIT_MS,        /* milliseconds, "ms" */
+  UNIT_BYTES,     /* bytes per job, "bytes/job" */
+  UNIT_COUNT,     /* a count, "count" */
 } Unit;
 
 typedef enum {

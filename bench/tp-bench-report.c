@@ -7,8 +7,14 @@
 
 #include "tp-bench-private.h"
 
+/* A row's value and samples are in its unit, the one the JSON names */
 static const char * const unit_names[] = {
-  "jobs/s", "wall/ideal", "s/op", "ms", "bytes/job", "count",
+  [UNIT_RATE] = "jobs/s",
+  [UNIT_IDEAL] = "wall/ideal",
+  [UNIT_SECONDS] = "s/op",
+  [UNIT_MS] = "ms",
+  [UNIT_BYTES] = "bytes/job",
+  [UNIT_COUNT] = "count",
 };
 
 static GPtrArray *rows;
@@ -103,7 +109,7 @@ format_value (Unit   unit,
         return g_strdup_printf ("%.0f ns", value * 1e9);
       return g_strdup_printf ("%.2f µs", value * 1e6);
     case UNIT_MS:
-      return g_strdup_printf ("%.2f ms", value * 1e3);
+      return g_strdup_printf ("%.2f ms", value);
     case UNIT_BYTES:
       return g_strdup_printf ("%.0f B", value);
     case UNIT_COUNT:
