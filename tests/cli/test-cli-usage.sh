@@ -72,10 +72,23 @@ expect_status 0 "$TR" -c good.ini -p jobs --size 2 --kind fixed-simple --json < 
 assert_eq "size from --size" "$(json "d['size']")" 2
 assert_eq "kind from --kind" "$(json "d['kind']")" '"fixed-simple"'
 
+step "--version prints the versions of taskpool-run, libtaskpool and GLib; it runs nothing"
+version=${TASKPOOL_VERSION:?the test needs TASKPOOL_VERSION: the version of the project}
+expect_status 0 env TASKPOOL_PLUGIN_PATH=/nowhere "$TR" --version <<< 'touch ran'
+assert_eq "first line" "$(sed -n 1p out)" "taskpool-run $version"
+assert_eq "second line" "$(sed -n 2p out)" "libtaskpool $version"
+grep -qxE 'GLib [0-9]+\.[0-9]+\.[0-9]+' <(sed -n 3p out) || fail "no GLib version: $(cat out)"
+assert_eq "lines" "$(wc -l < out)" 3
+[ ! -s err ] || fail "--version wrote to stderr: $(cat err)"
+[ ! -e ran ] || fail "--version ran a job"
+expect_status 0 "$TR" --size 3 --version missing-file <<< 'touch ran'
+assert_eq "--version with other arguments" "$(sed -n 1p out)" "taskpool-run $version"
+[ ! -e ran ] || fail "--version ran a job"
+
 step "--help reads well and exits 0"
 expect_status 0 "$TR" --help
 for text in "taskpool-run [OPTION…] [FILE]" "--keep-order" "--weights" "--config=FILE" \
-            "SIGUSR1 adds a worker" "Exit status:" "Examples:"; do
+            "SIGUSR1 adds a worker" "Exit status:" "Examples:" "--version"; do
   assert_grep out "$text"
 done
 
