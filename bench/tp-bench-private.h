@@ -225,9 +225,6 @@ double   chain_timers_run (guint jobs,
                            guint ms);
 const char *depth_name    (guint depth);
 
-gboolean spy_install     (TpPool       *pool);
-guint    spy_dispatches  (void);
-void     spy_uninstall   (void);
 
 /* }}} */
 

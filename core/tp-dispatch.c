@@ -27,10 +27,27 @@ typedef struct {
   GWeakRef pool;
 } TpPoolSource;
 
+/* The earlier of two times, -1 standing for never */
+static inline gint64
+tp_pool_earliest (gint64 a,
+                  gint64 b)
+{
+  if (a < 0)
+    return b;
+  if (b < 0)
+    return a;
+  return MIN (a, b);
+}
+
 void
 tp_pool_update_source_locked (TpPool *self)
 {
-  gint64 ready_time = self->flush_pending || self->ready.length > 0 ? 0 : self->next_check;
+  gint64 ready_time;
+
+  if (self->flush_pending || self->ready.length > 0)
+    ready_time = 0;
+  else
+    ready_time = tp_pool_earliest (self->next_check, tp_pool_next_deadline_locked (self));
 
   if (ready_time != self->ready_time && self->source != NULL)
     {
@@ -48,37 +65,61 @@ tp_pool_request_flush_locked (TpPool *self)
   tp_pool_update_source_locked (self);
 }
 
+/* The figures the pool notifies, as they are now */
+void
+tp_pool_read_figures_locked (TpPool  *self,
+                             guint64  figures[TP_POOL_N_NOTIFY])
+{
+  figures[TP_POOL_NOTIFY_SIZE] = self->n_workers;
+  figures[TP_POOL_NOTIFY_RUNNING] = self->running;
+  figures[TP_POOL_NOTIFY_WAITING] = (guint64) self->n_queued + self->n_held;
+  figures[TP_POOL_NOTIFY_PAUSED] = self->paused;
+  figures[TP_POOL_NOTIFY_CLOSED] = tp_pool_is_closing_locked (self);
+  figures[TP_POOL_NOTIFY_HELD] = self->held;
+}
+
 /* Emits notify for the properties that changed since the last flush */
 static void
 tp_pool_flush_notify (TpPool *self)
 {
+  guint64 figures[TP_POOL_N_NOTIFY];
   guint changed[TP_POOL_N_NOTIFY];
   guint n_changed = 0;
-  gboolean closed;
 
   tp_pool_lock (self);
   self->flush_pending = FALSE;
-  closed = tp_pool_is_closing_locked (self);
-  if (self->n_workers != self->notified_size)
-    changed[n_changed++] = TP_POOL_NOTIFY_SIZE;
-  if (self->running != self->notified_running)
-    changed[n_changed++] = TP_POOL_NOTIFY_RUNNING;
-  if (self->n_queued != self->notified_waiting)
-    changed[n_changed++] = TP_POOL_NOTIFY_WAITING;
-  if (self->paused != self->notified_paused)
-    changed[n_changed++] = TP_POOL_NOTIFY_PAUSED;
-  if (closed != self->notified_closed)
-    changed[n_changed++] = TP_POOL_NOTIFY_CLOSED;
-  self->notified_size = self->n_workers;
-  self->notified_running = self->running;
-  self->notified_waiting = self->n_queued;
-  self->notified_paused = self->paused;
-  self->notified_closed = closed;
+  tp_pool_read_figures_locked (self, figures);
+  for (guint i = 0; i < TP_POOL_N_NOTIFY; i++)
+    {
+      if (figures[i] != self->notified[i])
+        changed[n_changed++] = i;
+      self->notified[i] = figures[i];
+    }
   tp_pool_update_source_locked (self);
   tp_pool_unlock (self);
 
   if (n_changed > 0)
     tp_pool_notify_changed (self, changed, n_changed);
+}
+
+/* Fails the jobs that waited past their queue timeout, cancels those that
+ * ran past their run timeout */
+static void
+tp_pool_finish_expired (TpJobList *timed_out,
+                        GPtrArray *to_cancel)
+{
+  TpJob *job;
+
+  while ((job = tp_job_list_pop_head (timed_out)) != NULL)
+    {
+      g_autofree char *message =
+        g_strdup_printf ("The job was not started within its queue timeout of %" G_GINT64_FORMAT
+                         " ms", job->extra->queue_timeout_us / G_TIME_SPAN_MILLISECOND);
+
+      tp_job_fail (job, TP_POOL_ERROR, TP_POOL_ERROR_TIMED_OUT, message);
+    }
+  for (guint i = 0; i < to_cancel->len; i++)
+    g_cancellable_cancel (to_cancel->pdata[i]);
 }
 
 static gboolean
@@ -87,20 +128,33 @@ tp_pool_source_dispatch (GSource     *source,
                          gpointer     user_data)
 {
   TpPool *self = g_weak_ref_get (&((TpPoolSource *) source)->pool);
+  TpJobList timed_out = { NULL, NULL, 0 };
+  g_autoptr(GPtrArray) to_cancel = NULL;
+  gint64 now;
 
   if (self == NULL)
     return G_SOURCE_REMOVE;
 
   tp_pool_lock (self);
+  self->dispatches++;
   self->ready_time = -1;
   g_source_set_ready_time (source, -1);
-  if (self->next_check >= 0 && self->next_check <= g_source_get_time (source))
+  now = g_source_get_time (source);
+  if (self->next_check >= 0 && self->next_check <= now)
     {
       self->next_check = -1;
       tp_pool_consult_locked (self);
     }
+  if (G_UNLIKELY (self->deadlines != NULL && self->deadlines->len > 0))
+    {
+      to_cancel = g_ptr_array_new_with_free_func (g_object_unref);
+      tp_pool_expire_deadlines_locked (self, now, &timed_out, to_cancel);
+      tp_pool_update_source_locked (self);
+    }
   tp_pool_unlock (self);
 
+  if (to_cancel != NULL)
+    tp_pool_finish_expired (&timed_out, to_cancel);
   tp_pool_run_ready (self);
   tp_pool_flush_notify (self);
 
@@ -152,6 +206,17 @@ tp_pool_admit_backlog_locked (TpPool *self)
     }
 }
 
+/* A job with a queue timeout waits at most that long, from now */
+static void
+tp_pool_arm_queue_deadline_locked (TpPool *self,
+                                   TpJob  *job)
+{
+  if (job->extra->queue_timeout_us == 0)
+    return;
+  tp_pool_set_deadline_locked (self, job, g_get_monotonic_time () + job->extra->queue_timeout_us);
+  tp_pool_update_source_locked (self);
+}
+
 /* Puts an accepted job in the queue, or in the backlog when the queue is
  * full. Returns FALSE if the job must fail with TP_POOL_ERROR_FULL. */
 gboolean
@@ -167,8 +232,13 @@ tp_pool_enqueue_locked (TpPool        *self,
         return FALSE;
       job->state = TP_JOB_BACKLOG;
       tp_job_list_push_tail (&self->backlog, job);
+      if (G_UNLIKELY (job->limited))
+        tp_pool_arm_queue_deadline_locked (self, job);
       return TRUE;
     }
+
+  if (G_UNLIKELY (job->limited))
+    tp_pool_arm_queue_deadline_locked (self, job);
 
   job->state = TP_JOB_QUEUED;
   self->queue_vt->push (self->queue, job);
@@ -177,8 +247,10 @@ tp_pool_enqueue_locked (TpPool        *self,
 
   if (self->idle.count > 0)
     tp_pool_fill_locked (self, NULL);
-  /* A job waits: the scaler may grow the pool, if it can still grow */
-  if ((self->n_queued > 0 || self->backlog.length > 0) && self->target < self->limits.max_size)
+  /* A job waits: the scaler may grow the pool, if it can still grow, and if
+   * a worker could start it (a held pool starts nothing) */
+  if ((self->n_queued > 0 || self->backlog.length > 0) && self->target < self->limits.max_size &&
+      !self->held)
     tp_pool_consult_locked (self);
   return TRUE;
 }
@@ -195,6 +267,9 @@ tp_pool_fill_locked (TpPool  *self,
 {
   gboolean was_ready = self->ready.length > 0;
 
+  if (self->held)
+    return;
+
   while (self->idle.count > 0 && self->n_queued > 0)
     {
       TpJob *job = self->queue_vt->pop (self->queue);
@@ -206,6 +281,8 @@ tp_pool_fill_locked (TpPool  *self,
       tp_idle_ring_pop_newest (&self->idle);
       self->running++;
       tp_pool_admit_backlog_locked (self);
+      if (G_UNLIKELY (job->limited))
+        tp_pool_job_starts_locked (self, job);
 
       if (!job->in_thread)
         {
@@ -242,6 +319,8 @@ tp_pool_release_locked (TpPool  *self,
   job->state = TP_JOB_FINISHED;
   self->running--;
   self->completed++;
+  if (G_UNLIKELY (job->limited))
+    tp_pool_clear_deadline_locked (self, job);
 
   if (self->n_workers > self->target)
     {
@@ -249,7 +328,7 @@ tp_pool_release_locked (TpPool  *self,
       return;
     }
 
-  if (self->n_queued > 0)
+  if (self->n_queued > 0 && !self->held)
     {
       /* The worker takes the next job at once: it is not idle, and its
        * stamp is never read */
@@ -311,6 +390,33 @@ tp_pool_run_ready (TpPool *self)
 
 /* Cancel and discard {{{ */
 
+/* Takes a job that waits (queued, in the backlog, or held) out of the pool:
+ * it will never start. Returns FALSE for a job that no longer waits. */
+gboolean
+tp_pool_withdraw_locked (TpPool *self,
+                         TpJob  *job)
+{
+  switch (job->state)
+    {
+    case TP_JOB_QUEUED:
+      self->queue_vt->remove (self->queue, job);
+      self->n_queued--;
+      if (self->n_queued == 0)
+        self->waiting_since = 0;
+      tp_pool_admit_backlog_locked (self);
+      break;
+    case TP_JOB_BACKLOG:
+      tp_job_list_unlink (&self->backlog, job);
+      break;
+    default:
+      return FALSE;
+    }
+  job->state = TP_JOB_FINISHED;
+  if (G_UNLIKELY (job->limited))
+    tp_pool_clear_deadline_locked (self, job);
+  return TRUE;
+}
+
 /* A queued job's cancellable fired: it leaves the queue and completes with
  * G_IO_ERROR_CANCELLED. A running job sees its cancellable and decides. */
 void
@@ -322,31 +428,16 @@ tp_pool_job_cancelled_cb (GCancellable *cancellable,
   gboolean leaves;
 
   tp_pool_lock (self);
-  switch (job->state)
+  if (job->state == TP_JOB_NEW)
     {
-    case TP_JOB_NEW:
       /* Still in tp_pool_submit_full_async(), which fails it */
       job->cancel_early = TRUE;
       leaves = FALSE;
-      break;
-    case TP_JOB_QUEUED:
-      self->queue_vt->remove (self->queue, job);
-      self->n_queued--;
-      if (self->n_queued == 0)
-        self->waiting_since = 0;
-      tp_pool_admit_backlog_locked (self);
-      leaves = TRUE;
-      break;
-    case TP_JOB_BACKLOG:
-      tp_job_list_unlink (&self->backlog, job);
-      leaves = TRUE;
-      break;
-    default:
-      leaves = FALSE;
-      break;
     }
-  if (leaves)
-    job->state = TP_JOB_FINISHED;
+  else
+    {
+      leaves = tp_pool_withdraw_locked (self, job);
+    }
   tp_pool_unlock (self);
 
   if (leaves)
@@ -378,7 +469,11 @@ tp_pool_discard_locked (TpPool    *self,
   self->waiting_since = 0;
 
   for (job = discarded->head; job != NULL; job = job->next)
-    job->state = TP_JOB_FINISHED;
+    {
+      job->state = TP_JOB_FINISHED;
+      if (G_UNLIKELY (job->limited))
+        tp_pool_clear_deadline_locked (self, job);
+    }
 }
 
 /* }}} */

@@ -27,8 +27,8 @@ tp_pool_run_thread_jobs (TpJob *job)
       /* Its callback may run on the submitter's thread while this one still
        * uses the job */
       tp_job_hook (job, task);
-      tp_job_disconnect_cancel (job);
-      job->func (task, self, job->job_data, job->cancellable);
+      tp_job_disconnect_queued (job);
+      job->func (task, self, job->job_data, tp_job_get_run_cancellable (job));
 
       tp_pool_lock (self);
       tp_pool_release_locked (self, job, &next);

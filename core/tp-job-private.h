@@ -13,6 +13,7 @@ typedef enum {
   TP_JOB_NEW,       /* being submitted, not yet in any list */
   TP_JOB_BACKLOG,   /* waiting for room in a full queue */
   TP_JOB_QUEUED,    /* in the queue strategy */
+  TP_JOB_HELD,      /* popped, and held by a gate for its key: in a channel's queue */
   TP_JOB_READY,     /* owns a worker slot, waiting to run on the pool's context */
   TP_JOB_RUNNING,   /* owns a worker slot and executes */
   TP_JOB_FINISHED,  /* left the pool's lists; its result is on its way */
@@ -34,8 +35,16 @@ typedef enum {
 /* What few jobs need, kept out of the record so that a plain job stays in
  * two cache lines */
 typedef struct {
-  gint64              submit_time;   /* if timed */
-  char               *key;           /* a GRefString, or NULL */
+  gint64              submit_time;      /* if timed */
+  char               *key;              /* an interned GRefString, or NULL */
+  gint64              queue_timeout_us; /* 0: none */
+  gint64              run_timeout_us;   /* 0: none */
+  gint64              deadline;         /* while in the pool's deadlines */
+  guint               deadline_index;   /* in the pool's deadlines, or G_MAXUINT */
+  gboolean            run_timed_out;    /* its run deadline passed */
+  GCancellable       *run_cancellable;  /* the job's own, for a run timeout */
+  gulong              run_chain_id;     /* on the submitter's cancellable */
+  gpointer            channel;          /* the gate channel that holds it */
 } TpJobExtra;
 
 /* 128 bytes on 64-bit systems: two cache lines (GSlice hands out 128-byte
@@ -69,6 +78,8 @@ struct _TpJob
       guint8          owns_refs : 1;   /* holds pool, cancellable and context */
       guint8          timed : 1;       /* has a submit_time: its queue strategy
                                         * may read it */
+      guint8          limited : 1;     /* has a queue or run timeout: its extra
+                                        * says when */
     };
     guint8            bits;            /* all of them, to clear them at once */
   };
@@ -104,6 +115,15 @@ void      tp_job_cache_count   (guint *in_magazine,
 TpJobExtra *tp_job_ensure_extra (TpJob *job);
 void        tp_job_free_extra   (TpJob *job);
 
+/* The cancellable the job itself sees: its own when it has a run timeout */
+static inline GCancellable *
+tp_job_get_run_cancellable (TpJob *job)
+{
+  if (G_UNLIKELY (job->limited) && job->extra->run_cancellable != NULL)
+    return job->extra->run_cancellable;
+  return job->cancellable;
+}
+
 /* A job's life (tp-job.c) */
 TpJob    *tp_job_new           (TpPool              *pool,
                                 GMainContext        *context,
@@ -120,6 +140,11 @@ void      tp_job_take_refs     (TpJob               *job);
 GTask    *tp_job_make_task     (TpJob               *job);
 void      tp_job_hook          (TpJob               *job,
                                 GTask               *task);
+void      tp_job_apply_options (TpJob               *job,
+                                const TpJobOptions  *options,
+                                guint                queue_timeout_ms,
+                                guint                run_timeout_ms);
+void      tp_job_disconnect_queued (TpJob           *job);
 void      tp_job_disconnect_cancel (TpJob           *job);
 void      tp_job_run_async     (TpJob               *job);
 void      tp_job_fail          (TpJob               *job,

@@ -160,7 +160,10 @@ TpJobExtra *
 tp_job_ensure_extra (TpJob *job)
 {
   if (job->extra == NULL)
-    job->extra = g_new0 (TpJobExtra, 1);
+    {
+      job->extra = g_new0 (TpJobExtra, 1);
+      job->extra->deadline_index = G_MAXUINT;
+    }
   return job->extra;
 }
 
@@ -172,7 +175,57 @@ tp_job_free_extra (TpJob *job)
   if (extra == NULL)
     return;
   g_clear_pointer (&extra->key, g_ref_string_release);
+  g_clear_object (&extra->run_cancellable);
   g_free (extra);
+}
+
+static void
+tp_job_chain_cancel_cb (GCancellable *cancellable,
+                        gpointer      run_cancellable)
+{
+  g_cancellable_cancel (run_cancellable);
+}
+
+/* What the options (or the pool's defaults) ask of this job: a key, a queue
+ * or a run timeout. A job that needs none of them gets no extension. */
+void
+tp_job_apply_options (TpJob              *job,
+                      const TpJobOptions *options,
+                      guint               queue_timeout_ms,
+                      guint               run_timeout_ms)
+{
+  TpPool *pool = job->pool;
+  const char *key = NULL;
+  TpJobExtra *extra;
+
+  if (options != NULL)
+    {
+      key = options->key;
+      if (options->queue_timeout_set)
+        queue_timeout_ms = options->queue_timeout_ms;
+      if (options->run_timeout_set)
+        run_timeout_ms = options->run_timeout_ms;
+    }
+  if (key == NULL && queue_timeout_ms == 0 && run_timeout_ms == 0)
+    return;
+
+  extra = tp_job_ensure_extra (job);
+  if (key != NULL)
+    extra->key = g_ref_string_acquire ((char *) key);
+  extra->queue_timeout_us = (gint64) queue_timeout_ms * G_TIME_SPAN_MILLISECOND;
+  extra->run_timeout_us = (gint64) run_timeout_ms * G_TIME_SPAN_MILLISECOND;
+  job->limited = queue_timeout_ms > 0 || run_timeout_ms > 0;
+  if (run_timeout_ms == 0)
+    return;
+
+  /* Its own cancellable, which the deadline cancels; the submitter's, when
+   * cancelled, cancels it too */
+  extra->run_cancellable = g_cancellable_new ();
+  if (job->cancellable != pool->cancellable)
+    extra->run_chain_id = g_cancellable_connect (job->cancellable,
+                                                 G_CALLBACK (tp_job_chain_cancel_cb),
+                                                 g_object_ref (extra->run_cancellable),
+                                                 g_object_unref);
 }
 
 TpJob *
@@ -353,6 +406,20 @@ tp_job_release_task (TpJob    *job,
   tp_job_free (job);
 }
 
+/* A job that starts no longer leaves the queue when cancelled; its run
+ * cancellable, if any, stays chained to the submitter's */
+void
+tp_job_disconnect_queued (TpJob *job)
+{
+  if (job->cancel_id != 0)
+    {
+      g_cancellable_disconnect (job->cancellable, job->cancel_id);
+      job->cancel_id = 0;
+    }
+}
+
+/* Never from inside an emission of the submitter's cancellable, which
+ * g_cancellable_disconnect() would wait for */
 void
 tp_job_disconnect_cancel (TpJob *job)
 {
@@ -360,6 +427,11 @@ tp_job_disconnect_cancel (TpJob *job)
     {
       g_cancellable_disconnect (job->cancellable, job->cancel_id);
       job->cancel_id = 0;
+    }
+  if (G_UNLIKELY (job->limited) && job->extra->run_chain_id != 0)
+    {
+      g_cancellable_disconnect (job->cancellable, job->extra->run_chain_id);
+      job->extra->run_chain_id = 0;
     }
 }
 
@@ -380,8 +452,8 @@ tp_job_run_async (TpJob *job)
       g_main_context_pop_thread_default (job->pool->context);
     }
 
-  tp_job_disconnect_cancel (job);
-  job->func (task, job->pool, job->job_data, job->cancellable);
+  tp_job_disconnect_queued (job);
+  job->func (task, job->pool, job->job_data, tp_job_get_run_cancellable (job));
 
   /* The task's callbacks run on this thread, which owns the pool's context:
    * if the callback ran, it ran to its end during the call (the job
@@ -393,12 +465,6 @@ tp_job_run_async (TpJob *job)
 
 /* Delivery {{{ */
 
-typedef struct {
-  TpJob  *job;
-  GTask  *task;
-  GError *error;
-} TpJobOutcome;
-
 /* The submitter's callback, on its context, which is the thread-default one */
 static inline void
 tp_job_invoke (TpJob *job,
@@ -408,25 +474,63 @@ tp_job_invoke (TpJob *job,
     job->callback (G_OBJECT (job->pool), G_ASYNC_RESULT (task), job->user_data);
 }
 
-/* A job without a task (one that never got one, or whose task was dropped)
- * gets a task made for its error, and its record goes after the callback */
-static void
-tp_job_invoke_error (TpJob  *job,
-                     GError *error)
-{
-  g_autoptr(GTask) task = g_task_new (job->pool, NULL, NULL, NULL);
+/* An error of the pool's, or one that replaces the job's own (a run timeout),
+ * travels in a task of its own. Its record goes with it, unless the job's
+ * task (@owner) still owns it. */
+typedef struct {
+  TpJob *job;
+  GTask *owner;
+} TpJobError;
 
+static void
+tp_job_error_done_cb (GObject      *source_object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  TpJobError *outcome = user_data;
+  TpJob *job = outcome->job;
+
+  tp_job_invoke (job, G_TASK (result));
+  if (outcome->owner != NULL)
+    {
+      g_object_unref (outcome->owner);
+    }
+  else
+    {
+      tp_job_disconnect_cancel (job);
+      tp_job_free (job);
+    }
+  g_free (outcome);
+}
+
+/* Makes the error's task on the submitter's context, which this thread owns
+ * and made the thread-default one, and completes it: GTask calls back in a
+ * later iteration of that context, never inside this call. Takes @error. */
+static void
+tp_job_complete_error (TpJob  *job,
+                       GTask  *owner,
+                       GError *error)
+{
+  TpJobError *outcome = g_new (TpJobError, 1);
+  GTask *task;
+
+  outcome->job = job;
+  outcome->owner = owner != NULL ? g_object_ref (owner) : NULL;
+  task = g_task_new (job->pool, NULL, tp_job_error_done_cb, outcome);
   (g_task_set_source_tag) (task, tp_pool_submit_full_async);
-  /* A job that never had a task still owns its data: the task frees it,
+  /* A job that never had a task still owns its data: this task frees it,
    * after the callback */
   if (!job->hooked)
     g_task_set_task_data (task, job->job_data, job->job_data_destroy);
   g_task_return_error (task, error);
-
-  tp_job_invoke (job, task);
-  tp_job_disconnect_cancel (job);
-  tp_job_free (job);
+  g_object_unref (task);
 }
+
+typedef struct {
+  TpJob  *job;
+  GTask  *task;
+  GError *error;
+} TpJobOutcome;
 
 static gboolean
 tp_job_outcome_cb (gpointer data)
@@ -436,47 +540,24 @@ tp_job_outcome_cb (gpointer data)
   g_autoptr(GMainContext) context = g_main_context_ref (outcome->job->context);
 
   g_main_context_push_thread_default (context);
-  if (outcome->task != NULL)
-    tp_job_invoke (outcome->job, outcome->task);
+  if (outcome->error != NULL)
+    tp_job_complete_error (outcome->job, outcome->task, g_steal_pointer (&outcome->error));
   else
-    tp_job_invoke_error (outcome->job, g_steal_pointer (&outcome->error));
+    tp_job_invoke (outcome->job, outcome->task);
   g_main_context_pop_thread_default (context);
   g_clear_object (&outcome->task);
   g_free (outcome);
   return G_SOURCE_REMOVE;
 }
 
-/* The one way a job's outcome reaches its submitter: @task, completed, or
- * @error for a job without a task. GTask calls back only while its context
- * dispatches: a task of the submitter's context is delivered at once; every
- * other outcome through one idle on the submitter's context (an error may
- * come from inside a "cancelled" emission, or a submission, where the
- * callback must not run). Takes @error. */
-static inline void
-tp_job_deliver (TpJob  *job,
-                GTask  *task,
-                GError *error)
+static void
+tp_job_post_outcome (TpJob  *job,
+                     GTask  *task,
+                     GError *error)
 {
-  TpJobOutcome *outcome;
+  TpJobOutcome *outcome = g_new (TpJobOutcome, 1);
   GSource *source;
 
-  /* A task made at submission lives on the submitter's context, where GTask
-   * called back (it made that context the thread-default one); a deferred
-   * job's task lives on the pool's */
-  if (task != NULL && (!job->deferred || job->callback == NULL))
-    {
-      tp_job_invoke (job, task);
-      return;
-    }
-  /* A lost job nobody waits for: its task already freed its data */
-  if (job->callback == NULL && job->hooked && job->cancel_id == 0)
-    {
-      g_clear_error (&error);
-      tp_job_free (job);
-      return;
-    }
-
-  outcome = g_new (TpJobOutcome, 1);
   outcome->job = job;
   outcome->task = task != NULL ? g_object_ref (task) : NULL;
   outcome->error = error;
@@ -485,6 +566,67 @@ tp_job_deliver (TpJob  *job,
   g_source_set_callback (source, tp_job_outcome_cb, outcome, NULL);
   g_source_attach (source, job->context);
   g_source_unref (source);
+}
+
+/* The one way a job's outcome reaches its submitter: @task, completed by
+ * the job, or @error, for a job without a task or one that replaces the
+ * job's (then @task owns the job). Takes @error.
+ *
+ * GTask calls back only while its context dispatches: a task made at
+ * submission lives on the submitter's context and is delivered at once. A
+ * deferred job's task lives on the pool's: its result goes through one idle
+ * on the submitter's context. An error is completed in a task made on the
+ * submitter's context, when this thread can own it for a moment (GTask then
+ * calls back in a later iteration: never inside a submission, a close, or a
+ * "cancelled" emission); when another thread runs that context right now,
+ * through one idle there first. */
+static inline void
+tp_job_deliver (TpJob  *job,
+                GTask  *task,
+                GError *error)
+{
+  GMainContext *context = job->context;
+
+  if (error == NULL)
+    {
+      if (!job->deferred || job->callback == NULL)
+        tp_job_invoke (job, task);
+      else
+        tp_job_post_outcome (job, task, NULL);
+      return;
+    }
+
+  if (!g_main_context_acquire (context))
+    {
+      tp_job_post_outcome (job, task, error);
+      return;
+    }
+  g_main_context_push_thread_default (context);
+  tp_job_complete_error (job, task, error);
+  g_main_context_pop_thread_default (context);
+  g_main_context_release (context);
+}
+
+/* A job whose run deadline passed, and that failed: a job that gave up on
+ * its cancellation is delivered as G_IO_ERROR_TIMED_OUT, so that its
+ * submitter can tell the deadline from its own cancel. Any other error is
+ * delivered as it is (it can be read only once, so it moves to a task of
+ * its own either way). */
+static GError *
+tp_job_run_timeout_error (TpJob *job,
+                          GTask *task)
+{
+  GError *error = NULL;
+
+  g_task_propagate_pointer (task, &error);
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return error;
+
+  g_error_free (error);
+  return g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                      "The job did not complete within its run timeout of %" G_GINT64_FORMAT
+                      " ms, and gave up when cancelled",
+                      job->extra->run_timeout_us / G_TIME_SPAN_MILLISECOND);
 }
 
 /* The job's GTask was completed. Its worker is free; the outcome goes on
@@ -521,7 +663,10 @@ tp_job_task_done_cb (GObject      *source_object,
     }
 
   tp_job_disconnect_cancel (job);
-  tp_job_deliver (job, G_TASK (result), NULL);
+  if (G_UNLIKELY (job->limited) && job->extra->run_timed_out && g_task_had_error (G_TASK (result)))
+    tp_job_deliver (job, G_TASK (result), tp_job_run_timeout_error (job, G_TASK (result)));
+  else
+    tp_job_deliver (job, G_TASK (result), NULL);
 
   /* A worker freed here takes its next job now. The job, alive until its
    * task is finalized, holds the pool. */

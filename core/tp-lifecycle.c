@@ -116,6 +116,55 @@ tp_pool_resume (TpPool *self)
   tp_pool_set_paused (self, FALSE);
 }
 
+/**
+ * tp_pool_hold:
+ * @self: a pool
+ *
+ * Starts no job until [method@TaskPool.Pool.unhold]: submissions are still
+ * accepted and queued (the seed's pause, kept as [method@TaskPool.Pool.pause],
+ * refuses them instead). Running jobs go on. Jobs that wait while the pool is
+ * held still time out, can be cancelled, and are discarded by a close; a
+ * draining close waits until the pool is unheld. Holding a held pool does
+ * nothing. Thread-safe.
+ *
+ * Since: 1.2
+ */
+void
+tp_pool_hold (TpPool *self)
+{
+  g_return_if_fail (TP_IS_POOL (self));
+
+  tp_pool_lock (self);
+  self->held = TRUE;
+  tp_pool_unlock (self);
+}
+
+/**
+ * tp_pool_unhold:
+ * @self: a pool
+ *
+ * Starts jobs again after [method@TaskPool.Pool.hold], in the queue's order:
+ * a pool made held and unheld once its jobs are queued runs its first ones
+ * in strict queue order (by weight in a priority pool). Thread-safe.
+ *
+ * Since: 1.2
+ */
+void
+tp_pool_unhold (TpPool *self)
+{
+  g_return_if_fail (TP_IS_POOL (self));
+
+  tp_pool_lock (self);
+  if (self->held)
+    {
+      self->held = FALSE;
+      tp_pool_fill_locked (self, NULL);
+      if (self->n_queued > 0 && self->target < self->limits.max_size)
+        tp_pool_consult_locked (self);
+    }
+  tp_pool_unlock (self);
+}
+
 static GPtrArray *
 tp_pool_running_cancellables_locked (TpPool *self)
 {
@@ -123,8 +172,10 @@ tp_pool_running_cancellables_locked (TpPool *self)
 
   for (TpJob *job = self->active.head; job != NULL; job = job->next)
     {
-      if (!g_ptr_array_find (cancellables, job->cancellable, NULL))
-        g_ptr_array_add (cancellables, g_object_ref (job->cancellable));
+      GCancellable *cancellable = tp_job_get_run_cancellable (job);
+
+      if (!g_ptr_array_find (cancellables, cancellable, NULL))
+        g_ptr_array_add (cancellables, g_object_ref (cancellable));
     }
   return cancellables;
 }

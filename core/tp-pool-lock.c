@@ -12,12 +12,15 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "tp-pool-private.h"
 
 gboolean
 tp_pool_is_idle_locked (TpPool *self)
 {
-  return self->running == 0 && self->n_queued == 0 && self->backlog.length == 0;
+  return self->running == 0 && self->n_queued == 0 && self->n_held == 0 &&
+         self->backlog.length == 0;
 }
 
 static gboolean
@@ -29,11 +32,10 @@ tp_pool_has_waiters_locked (TpPool *self)
 static gboolean
 tp_pool_notify_due_locked (TpPool *self)
 {
-  return self->n_workers != self->notified_size ||
-         self->running != self->notified_running ||
-         self->n_queued != self->notified_waiting ||
-         self->paused != self->notified_paused ||
-         tp_pool_is_closing_locked (self) != self->notified_closed;
+  guint64 figures[TP_POOL_N_NOTIFY];
+
+  tp_pool_read_figures_locked (self, figures);
+  return memcmp (figures, self->notified, sizeof figures) != 0;
 }
 
 /* Settles the waiters this change satisfied, asks the pool's source to

@@ -14,6 +14,8 @@
  *   tp-lifecycle.c    start, pause, resume, close, wait for idle
  *   tp-waiters.c      the tasks of scale, close and wait-idle, and settling them
  *   tp-job.c          a job's life: its record, its task, its delivery
+ *   tp-job-options.c  TpJobOptions
+ *   tp-deadlines.c    queue and run timeouts
  *   tp-idle-ring.c    when each idle worker went idle
  */
 
@@ -22,6 +24,7 @@
 #include <taskpool/taskpool.h>
 
 #include "tp-idle-ring.h"
+#include "tp-job-options-private.h"
 #include "tp-job-private.h"
 
 G_BEGIN_DECLS
@@ -43,6 +46,7 @@ typedef enum {
   TP_POOL_NOTIFY_WAITING,
   TP_POOL_NOTIFY_PAUSED,
   TP_POOL_NOTIFY_CLOSED,
+  TP_POOL_NOTIFY_HELD,
   TP_POOL_N_NOTIFY,
 } TpPoolNotify;
 
@@ -62,6 +66,9 @@ struct _TpPool
   TpScaleLimits          limits;
   guint                  queue_capacity;
   int                    default_weight;
+  guint                  queue_timeout_ms;  /* for jobs whose options set none */
+  guint                  run_timeout_ms;
+  char                 **gate_names;
   const TpQueueStrategy *queue_vt;
   gpointer               queue;
   gboolean               time_submissions;  /* the queue strategy reads submit times */
@@ -79,16 +86,19 @@ struct _TpPool
   /* Protected by mutex */
   TpPoolState            state;
   gboolean               paused;
+  gboolean               held;         /* no job starts */
   TpCloseFlags           close_flags;
   GThreadPool           *threads;
   guint                  n_workers;
   guint                  target;
   guint                  running;
-  guint                  n_queued;     /* jobs in the queue strategy: "waiting" */
+  guint                  n_queued;     /* jobs in the queue strategy */
+  guint                  n_held;       /* jobs a gate holds for their key */
   TpJobList              backlog;      /* submissions waiting for room in a full queue */
   TpJobList              ready;
   TpJobList              active;       /* RUNNING jobs */
   TpIdleRing             idle;
+  GPtrArray             *deadlines;    /* a min-heap of jobs with a timeout */
   guint64                next_sequence;
   guint64                completed;
   gint64                 waiting_since;
@@ -96,6 +106,7 @@ struct _TpPool
   gint64                 ready_time;
   gboolean               flush_pending;
   guint                  drain_depth;  /* g_main_depth () + 1 of the drain running, or 0 */
+  guint64                dispatches;   /* of the pool's source, for the bench */
 
   /* Only on the thread that dispatches the pool's context */
   TpJob                 *drain_job;    /* the job the innermost drain is calling */
@@ -106,11 +117,7 @@ struct _TpPool
   GPtrArray             *scale_tasks;
 
   /* The values last notified, protected by mutex */
-  guint                  notified_size;
-  guint                  notified_running;
-  guint                  notified_waiting;
-  gboolean               notified_paused;
-  gboolean               notified_closed;
+  guint64                notified[TP_POOL_N_NOTIFY];
 };
 
 /* tp-pool.c */
@@ -179,6 +186,8 @@ void        tp_pool_settle_locked          (TpPool               *self,
 void        tp_pool_complete_waiters       (TpPoolDone           *done);
 
 /* tp-dispatch.c */
+void        tp_pool_read_figures_locked    (TpPool        *self,
+                                            guint64        figures[TP_POOL_N_NOTIFY]);
 GSource    *tp_pool_source_new             (TpPool        *self);
 void        tp_pool_update_source_locked   (TpPool        *self);
 void        tp_pool_request_flush_locked   (TpPool        *self);
@@ -195,6 +204,23 @@ void        tp_pool_job_cancelled_cb       (GCancellable  *cancellable,
                                             gpointer       user_data);
 void        tp_pool_discard_locked         (TpPool        *self,
                                             TpJobList     *discarded);
+
+gboolean    tp_pool_withdraw_locked        (TpPool        *self,
+                                            TpJob         *job);
+
+/* tp-deadlines.c */
+void        tp_pool_set_deadline_locked    (TpPool        *self,
+                                            TpJob         *job,
+                                            gint64         deadline);
+void        tp_pool_clear_deadline_locked  (TpPool        *self,
+                                            TpJob         *job);
+gint64      tp_pool_next_deadline_locked   (TpPool        *self);
+void        tp_pool_expire_deadlines_locked (TpPool       *self,
+                                             gint64        now,
+                                             TpJobList    *timed_out,
+                                             GPtrArray    *to_cancel);
+void        tp_pool_job_starts_locked      (TpPool        *self,
+                                            TpJob         *job);
 
 /* tp-executor.c */
 void        tp_pool_start_executor_locked  (TpPool        *self);
@@ -213,5 +239,7 @@ guint64     tp_pool_get_submitted          (TpPool        *self);
 guint64     tp_pool_get_completed          (TpPool        *self);
 /* When the pool's source will next wake its context: -1 for never */
 gint64      tp_pool_get_ready_time         (TpPool        *self);
+/* How many times the pool's source was dispatched since the pool was made */
+guint64     tp_pool_get_dispatches         (TpPool        *self);
 
 G_END_DECLS

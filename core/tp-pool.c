@@ -45,6 +45,10 @@ enum {
   PROP_WAITING,
   PROP_PAUSED,
   PROP_CLOSED,
+  PROP_HELD,
+  PROP_QUEUE_TIMEOUT,
+  PROP_RUN_TIMEOUT,
+  PROP_GATES,
   N_PROPS
 };
 
@@ -127,6 +131,7 @@ tp_pool_finalize (GObject *object)
   g_clear_pointer (&self->close_tasks, g_ptr_array_unref);
   g_clear_pointer (&self->idle_tasks, g_ptr_array_unref);
   g_clear_pointer (&self->scale_tasks, g_ptr_array_unref);
+  g_clear_pointer (&self->deadlines, g_ptr_array_unref);
   tp_idle_ring_clear (&self->idle);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->context, g_main_context_unref);
@@ -134,6 +139,7 @@ tp_pool_finalize (GObject *object)
   g_clear_pointer (&self->group, g_free);
   g_clear_pointer (&self->kind, g_free);
   g_clear_pointer (&self->executor, g_free);
+  g_clear_pointer (&self->gate_names, g_strfreev);
   g_clear_error (&self->init_error);
   g_mutex_clear (&self->init_mutex);
   g_mutex_clear (&self->mutex);
@@ -187,6 +193,18 @@ tp_pool_get_property (GObject    *object,
     case PROP_CLOSED:
       g_value_set_boolean (value, tp_pool_get_closed (self));
       break;
+    case PROP_HELD:
+      g_value_set_boolean (value, tp_pool_get_held (self));
+      break;
+    case PROP_QUEUE_TIMEOUT:
+      g_value_set_uint (value, self->queue_timeout_ms);
+      break;
+    case PROP_RUN_TIMEOUT:
+      g_value_set_uint (value, self->run_timeout_ms);
+      break;
+    case PROP_GATES:
+      g_value_set_boxed (value, self->gate_names);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -199,6 +217,16 @@ tp_pool_set_property (GObject      *object,
                       GParamSpec   *pspec)
 {
   TpPool *self = TP_POOL (object);
+
+  /* The one property that changes at any time */
+  if (prop_id == PROP_HELD)
+    {
+      if (g_value_get_boolean (value))
+        tp_pool_hold (self);
+      else
+        tp_pool_unhold (self);
+      return;
+    }
 
   if (g_atomic_int_get (&self->initialized))
     {
@@ -246,6 +274,16 @@ tp_pool_set_property (GObject      *object,
     case PROP_MAIN_CONTEXT:
       g_clear_pointer (&self->context, g_main_context_unref);
       self->context = g_value_dup_boxed (value);
+      break;
+    case PROP_QUEUE_TIMEOUT:
+      self->queue_timeout_ms = g_value_get_uint (value);
+      break;
+    case PROP_RUN_TIMEOUT:
+      self->run_timeout_ms = g_value_get_uint (value);
+      break;
+    case PROP_GATES:
+      g_strfreev (self->gate_names);
+      self->gate_names = g_value_dup_boxed (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -372,7 +410,8 @@ tp_pool_class_init (TpPoolClass *klass)
   /**
    * TpPool:waiting:
    *
-   * The jobs in the queue.
+   * The jobs that wait to start: queued, or held by a gate. Submissions
+   * that wait for room in a full queue are the backlog, apart.
    *
    * Since: 1.0
    */
@@ -399,6 +438,57 @@ tp_pool_class_init (TpPoolClass *klass)
    */
   properties[PROP_CLOSED] =
     g_param_spec_boolean ("closed", NULL, NULL, FALSE, read_flags);
+
+  /**
+   * TpPool:held:
+   *
+   * Whether the pool starts no job for now: submissions are still accepted
+   * and queued (unlike [property@TaskPool.Pool:paused], which refuses them).
+   * Set at construction, a pool starts held, and runs its first jobs in
+   * strict queue order once unheld. Setting it holds or unholds the pool:
+   * see [method@TaskPool.Pool.hold].
+   *
+   * Since: 1.2
+   */
+  properties[PROP_HELD] =
+    g_param_spec_boolean ("held", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * TpPool:queue-timeout:
+   *
+   * How long, in milliseconds, a job may wait before it starts; 0 for no
+   * limit. A job's options may set its own: see
+   * [method@TaskPool.JobOptions.set_queue_timeout].
+   *
+   * Since: 1.2
+   */
+  properties[PROP_QUEUE_TIMEOUT] =
+    g_param_spec_uint ("queue-timeout", NULL, NULL, 0, G_MAXUINT, 0, construct_flags);
+
+  /**
+   * TpPool:run-timeout:
+   *
+   * How long, in milliseconds, a job may run before the pool cancels it; 0
+   * for no limit. A job's options may set its own: see
+   * [method@TaskPool.JobOptions.set_run_timeout].
+   *
+   * Since: 1.2
+   */
+  properties[PROP_RUN_TIMEOUT] =
+    g_param_spec_uint ("run-timeout", NULL, NULL, 0, G_MAXUINT, 0, construct_flags);
+
+  /**
+   * TpPool:gates:
+   *
+   * The gates a job must pass, in order, before it starts, by name (such as
+   * `rate` or `per-key`); %NULL or empty for none. Gates come from plugins,
+   * like strategies.
+   *
+   * Since: 1.2
+   */
+  properties[PROP_GATES] =
+    g_param_spec_boxed ("gates", NULL, NULL, G_TYPE_STRV, construct_flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -428,6 +518,7 @@ tp_pool_notify_changed (TpPool      *self,
     [TP_POOL_NOTIFY_WAITING] = PROP_WAITING,
     [TP_POOL_NOTIFY_PAUSED] = PROP_PAUSED,
     [TP_POOL_NOTIFY_CLOSED] = PROP_CLOSED,
+    [TP_POOL_NOTIFY_HELD] = PROP_HELD,
   };
 
   g_object_freeze_notify (G_OBJECT (self));
@@ -613,12 +704,12 @@ tp_pool_get_running (TpPool *self)
  * tp_pool_get_waiting:
  * @self: a pool
  *
- * Gets the jobs that wait in the queue for a worker: the pool's own count,
- * the same figure #TpPool:waiting notifies. Submissions that wait for room
- * in a full queue are not among them: see
- * [method@TaskPool.Pool.get_backlog]. Thread-safe.
+ * Gets the jobs that wait to start: in the queue, or held by a gate (such
+ * as a limit per key). It is the pool's own count, the figure
+ * #TpPool:waiting notifies. Submissions that wait for room in a full queue
+ * are not among them: see [method@TaskPool.Pool.get_backlog]. Thread-safe.
  *
- * Returns: the number of queued jobs
+ * Returns: the number of waiting jobs
  *
  * Since: 1.0
  */
@@ -630,7 +721,7 @@ tp_pool_get_waiting (TpPool *self)
   g_return_val_if_fail (TP_IS_POOL (self), 0);
 
   tp_pool_lock (self);
-  value = self->n_queued;
+  value = self->n_queued + self->n_held;
   tp_pool_unlock (self);
   return value;
 }
@@ -834,6 +925,89 @@ tp_pool_get_closed (TpPool *self)
   return closed;
 }
 
+/**
+ * tp_pool_get_held:
+ * @self: a pool
+ *
+ * Gets whether the pool is held: it accepts jobs but starts none.
+ * Thread-safe.
+ *
+ * Returns: %TRUE if held
+ *
+ * Since: 1.2
+ */
+gboolean
+tp_pool_get_held (TpPool *self)
+{
+  gboolean held;
+
+  g_return_val_if_fail (TP_IS_POOL (self), FALSE);
+
+  tp_pool_lock (self);
+  held = self->held;
+  tp_pool_unlock (self);
+  return held;
+}
+
+/**
+ * tp_pool_get_queue_timeout:
+ * @self: a pool
+ *
+ * Gets how long a job may wait before it starts, unless its options say.
+ *
+ * Returns: the timeout in milliseconds, 0 for none
+ *
+ * Since: 1.2
+ */
+guint
+tp_pool_get_queue_timeout (TpPool *self)
+{
+  g_return_val_if_fail (TP_IS_POOL (self), 0);
+
+  tp_pool_ensure_initialized (self, NULL);
+  return self->queue_timeout_ms;
+}
+
+/**
+ * tp_pool_get_run_timeout:
+ * @self: a pool
+ *
+ * Gets how long a job may run before it is cancelled, unless its options
+ * say.
+ *
+ * Returns: the timeout in milliseconds, 0 for none
+ *
+ * Since: 1.2
+ */
+guint
+tp_pool_get_run_timeout (TpPool *self)
+{
+  g_return_val_if_fail (TP_IS_POOL (self), 0);
+
+  tp_pool_ensure_initialized (self, NULL);
+  return self->run_timeout_ms;
+}
+
+/**
+ * tp_pool_get_gates:
+ * @self: a pool
+ *
+ * Gets the names of the pool's gates, in the order jobs pass them.
+ *
+ * Returns: (transfer none) (array zero-terminated=1) (nullable): the gates,
+ *   or %NULL for none
+ *
+ * Since: 1.2
+ */
+const char * const *
+tp_pool_get_gates (TpPool *self)
+{
+  g_return_val_if_fail (TP_IS_POOL (self), NULL);
+
+  tp_pool_ensure_initialized (self, NULL);
+  return (const char * const *) self->gate_names;
+}
+
 guint64
 tp_pool_get_submitted (TpPool *self)
 {
@@ -852,6 +1026,17 @@ tp_pool_get_completed (TpPool *self)
 
   tp_pool_lock (self);
   value = self->completed;
+  tp_pool_unlock (self);
+  return value;
+}
+
+guint64
+tp_pool_get_dispatches (TpPool *self)
+{
+  guint64 value;
+
+  tp_pool_lock (self);
+  value = self->dispatches;
   tp_pool_unlock (self);
   return value;
 }

@@ -28,50 +28,22 @@ tp_pool_refusal_locked (TpPool *self)
     }
 }
 
-/**
- * tp_pool_submit_full_async:
- * @self: a pool
- * @flags: %TP_SUBMIT_IN_THREAD for a blocking job, %TP_SUBMIT_NO_WAIT not to
- *   wait for room in a full queue
- * @weight: the job's weight: priority queues run the smallest first
- * @job_func: (scope notified) (not nullable): the job
- * @job_data: (closure job_func): data passed to @job_func as its third argument
- * @job_data_destroy: (destroy job_data) (nullable): frees @job_data, exactly once
- * @cancellable: (nullable): cancels the job while queued; a running job sees it
- * @callback: (scope async) (nullable): called once the job has a result
- * @user_data: (closure callback): data for @callback
- *
- * Submits a job. An async job is called on the pool's context and completes
- * the #GTask it is given, now or later, from any thread; it takes a
- * reference to keep the task past the call. A thread job
- * (%TP_SUBMIT_IN_THREAD) is called on a worker thread and completes the task
- * before it returns. Either way the job's worker is busy until then.
- *
- * @callback runs exactly once, in the thread-default main context of the
- * calling thread, whatever happens: with the job's result, its error,
- * %G_IO_ERROR_CANCELLED, or a %TP_POOL_ERROR (not accepting, full, closed,
- * job lost). It calls [method@TaskPool.Pool.submit_finish].
- *
- * Since: 1.0
- */
-void
-tp_pool_submit_full_async (TpPool              *self,
-                           TpSubmitFlags        flags,
-                           int                  weight,
-                           GTaskThreadFunc      job_func,
-                           gpointer             job_data,
-                           GDestroyNotify       job_data_destroy,
-                           GCancellable        *cancellable,
-                           GAsyncReadyCallback  callback,
-                           gpointer             user_data)
+/* Every submission comes here: @options may be NULL */
+static void
+tp_pool_submit_job (TpPool              *self,
+                    TpSubmitFlags        flags,
+                    int                  weight,
+                    const TpJobOptions  *options,
+                    GTaskThreadFunc      job_func,
+                    gpointer             job_data,
+                    GDestroyNotify       job_data_destroy,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
 {
   GMainContext *context;
   const char *refusal;
   TpJob *job;
-
-  g_return_if_fail (TP_IS_POOL (self));
-  g_return_if_fail (job_func != NULL);
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   context = g_main_context_get_thread_default ();
   if (context == NULL)
@@ -79,6 +51,8 @@ tp_pool_submit_full_async (TpPool              *self,
 
   job = tp_job_new (self, context, flags, weight, job_func, job_data, job_data_destroy,
                     cancellable, callback, user_data);
+  if (options != NULL || self->queue_timeout_ms > 0 || self->run_timeout_ms > 0)
+    tp_job_apply_options (job, options, self->queue_timeout_ms, self->run_timeout_ms);
 
   if (cancellable != NULL)
     {
@@ -118,6 +92,101 @@ tp_pool_submit_full_async (TpPool              *self,
   else
     tp_job_fail (job, TP_POOL_ERROR, TP_POOL_ERROR_FULL,
                  "The pool's queue is full and TP_SUBMIT_NO_WAIT was given");
+}
+
+/**
+ * tp_pool_submit_full_async:
+ * @self: a pool
+ * @flags: %TP_SUBMIT_IN_THREAD for a blocking job, %TP_SUBMIT_NO_WAIT not to
+ *   wait for room in a full queue
+ * @weight: the job's weight: priority queues run the smallest first
+ * @job_func: (scope notified) (not nullable): the job
+ * @job_data: (closure job_func): data passed to @job_func as its third argument
+ * @job_data_destroy: (destroy job_data) (nullable): frees @job_data, exactly once
+ * @cancellable: (nullable): cancels the job while queued; a running job sees it
+ * @callback: (scope async) (nullable): called once the job has a result
+ * @user_data: (closure callback): data for @callback
+ *
+ * Submits a job. An async job is called on the pool's context and completes
+ * the #GTask it is given, now or later, from any thread; it takes a
+ * reference to keep the task past the call. A thread job
+ * (%TP_SUBMIT_IN_THREAD) is called on a worker thread and completes the task
+ * before it returns. Either way the job's worker is busy until then.
+ *
+ * @callback runs exactly once, in the thread-default main context of the
+ * calling thread, whatever happens: with the job's result, its error,
+ * %G_IO_ERROR_CANCELLED, or a %TP_POOL_ERROR (not accepting, full, closed,
+ * job lost). It calls [method@TaskPool.Pool.submit_finish].
+ *
+ * Since: 1.0
+ */
+void
+tp_pool_submit_full_async (TpPool              *self,
+                           TpSubmitFlags        flags,
+                           int                  weight,
+                           GTaskThreadFunc      job_func,
+                           gpointer             job_data,
+                           GDestroyNotify       job_data_destroy,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_return_if_fail (TP_IS_POOL (self));
+  g_return_if_fail (job_func != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  tp_pool_submit_job (self, flags, weight, NULL, job_func, job_data, job_data_destroy,
+                      cancellable, callback, user_data);
+}
+
+/**
+ * tp_pool_submit_with_options_async:
+ * @self: a pool
+ * @options: (nullable): how the job is to be run; %NULL for an async job with
+ *   the pool's defaults
+ * @job_func: (scope notified) (not nullable): the job
+ * @job_data: (closure job_func): data passed to @job_func as its third argument
+ * @job_data_destroy: (destroy job_data) (nullable): frees @job_data, exactly once
+ * @cancellable: (nullable): cancels the job while queued; a running job sees it
+ * @callback: (scope async) (nullable): called once the job has a result
+ * @user_data: (closure callback): data for @callback
+ *
+ * Submits a job as @options say: on a thread or not, its weight, its key,
+ * its queue and run timeouts (see [struct@TaskPool.JobOptions]). The pool
+ * copies what it needs from @options now: changing them later does not
+ * change this job. Otherwise like [method@TaskPool.Pool.submit_full_async];
+ * the job may also end with %TP_POOL_ERROR_TIMED_OUT (not started within its
+ * queue timeout) or %G_IO_ERROR_TIMED_OUT (gave up when its run timeout
+ * cancelled it). @callback calls [method@TaskPool.Pool.submit_finish].
+ *
+ * Since: 1.2
+ */
+void
+tp_pool_submit_with_options_async (TpPool              *self,
+                                   TpJobOptions        *options,
+                                   GTaskThreadFunc      job_func,
+                                   gpointer             job_data,
+                                   GDestroyNotify       job_data_destroy,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  TpSubmitFlags flags = TP_SUBMIT_DEFAULT;
+  int weight;
+
+  g_return_if_fail (TP_IS_POOL (self));
+  g_return_if_fail (job_func != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  weight = self->default_weight;
+  if (options != NULL)
+    {
+      flags = options->flags;
+      if (options->weight_set)
+        weight = options->weight;
+    }
+  tp_pool_submit_job (self, flags, weight, options, job_func, job_data, job_data_destroy,
+                      cancellable, callback, user_data);
 }
 
 /**

@@ -11,5 +11,6 @@
 # include "tp-version-macros.h"
 # include "tp-enum-types.h"
 # include "tp-pool.h"
+# include "tp-job-options.h"
 # include "tp-pool-gi.h"
 #undef TASKPOOL_INSIDE
