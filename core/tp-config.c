@@ -22,18 +22,36 @@ tp_config_get_raw (GKeyFile    *config,
   return *raw != NULL;
 }
 
-static void
-tp_config_set_range_error (GError     **error,
-                           const char  *group,
-                           const char  *key,
-                           const char  *raw,
-                           gint64       min_value,
-                           guint64      max_value)
+/* Reads a whole number in [min_value, max_value] strictly: unlike GKeyFile,
+ * no '+', no '-' when negative numbers are not allowed (not even "-0"), no
+ * trailing garbage and no clamping. Returns FALSE with @error set when the
+ * key is there and invalid; *found says whether it is there. */
+static gboolean
+tp_config_get_whole_number (GKeyFile     *config,
+                            const char   *group,
+                            const char   *key,
+                            gint64        min_value,
+                            gint64        max_value,
+                            gint64       *value,
+                            gboolean     *found,
+                            GError      **error)
 {
-  g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG,
-               "Invalid value “%s” for key “%s” in group “%s”: "
-               "expected a whole number from %" G_GINT64_FORMAT " to %" G_GUINT64_FORMAT,
-               raw, key, group, min_value, max_value);
+  g_autofree char *raw = NULL;
+
+  *found = tp_config_get_raw (config, group, key, &raw);
+  if (!*found)
+    return TRUE;
+
+  if (raw[0] == '+' || (raw[0] == '-' && min_value >= 0) ||
+      !g_ascii_string_to_signed (raw, 10, min_value, max_value, value, NULL))
+    {
+      g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG,
+                   "Invalid value “%s” for key “%s” in group “%s”: "
+                   "expected a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT,
+                   raw, key, group, min_value, max_value);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /**
@@ -65,27 +83,21 @@ tp_config_get_uint (GKeyFile    *config,
                     gboolean    *was_set,
                     GError     **error)
 {
-  g_autofree char *raw = NULL;
-  guint64 parsed;
+  gboolean found;
+  gint64 parsed;
 
   g_return_val_if_fail (key != NULL, FALSE);
   g_return_val_if_fail (value != NULL, FALSE);
 
   if (was_set != NULL)
     *was_set = FALSE;
-  if (!tp_config_get_raw (config, group, key, &raw))
-    return TRUE;
-
-  if (raw[0] == '+' || raw[0] == '-' ||
-      !g_ascii_string_to_unsigned (raw, 10, min_value, max_value, &parsed, NULL))
-    {
-      tp_config_set_range_error (error, group, key, raw, min_value, max_value);
-      return FALSE;
-    }
-
-  *value = (guint) parsed;
+  if (!tp_config_get_whole_number (config, group, key, min_value, max_value, &parsed, &found,
+                                   error))
+    return FALSE;
+  if (found)
+    *value = (guint) parsed;
   if (was_set != NULL)
-    *was_set = TRUE;
+    *was_set = found;
   return TRUE;
 }
 
@@ -116,7 +128,7 @@ tp_config_get_int (GKeyFile    *config,
                    gboolean    *was_set,
                    GError     **error)
 {
-  g_autofree char *raw = NULL;
+  gboolean found;
   gint64 parsed;
 
   g_return_val_if_fail (key != NULL, FALSE);
@@ -124,22 +136,13 @@ tp_config_get_int (GKeyFile    *config,
 
   if (was_set != NULL)
     *was_set = FALSE;
-  if (!tp_config_get_raw (config, group, key, &raw))
-    return TRUE;
-
-  if (raw[0] == '+' ||
-      !g_ascii_string_to_signed (raw, 10, min_value, max_value, &parsed, NULL))
-    {
-      g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG,
-                   "Invalid value “%s” for key “%s” in group “%s”: "
-                   "expected a whole number from %d to %d",
-                   raw, key, group, min_value, max_value);
-      return FALSE;
-    }
-
-  *value = (int) parsed;
+  if (!tp_config_get_whole_number (config, group, key, min_value, max_value, &parsed, &found,
+                                   error))
+    return FALSE;
+  if (found)
+    *value = (int) parsed;
   if (was_set != NULL)
-    *was_set = TRUE;
+    *was_set = found;
   return TRUE;
 }
 
