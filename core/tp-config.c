@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "tp-config-private.h"
+#include "tp-registry-private.h"
 
 static gboolean
 tp_config_get_raw (GKeyFile    *config,
@@ -310,7 +311,11 @@ tp_config_check_keys (GKeyFile           *config,
 }
 
 /* The keyfile's plugin-path: ';'-separated folders, each stripped of the
- * spaces around it, empty ones dropped. */
+ * spaces around it, empty ones dropped. A relative folder is an error: the
+ * pool does not know where its keyfile was, and the working directory is no
+ * place to load code from. A folder that exists must be safe (see
+ * tp_plugin_check_folder()): refused now, whichever strategy is wanted,
+ * rather than skipped when the registry happens to look into it. */
 gboolean
 tp_config_get_plugin_path (GKeyFile     *config,
                            const char   *group,
@@ -330,9 +335,27 @@ tp_config_get_plugin_path (GKeyFile     *config,
   parts = g_strsplit (raw, ";", -1);
   for (guint i = 0; parts[i] != NULL; i++)
     {
+      g_autoptr(GError) local_error = NULL;
+
       g_strstrip (parts[i]);
-      if (parts[i][0] != '\0')
-        g_ptr_array_add (kept, g_strdup (parts[i]));
+      if (parts[i][0] == '\0')
+        continue;
+      if (!g_path_is_absolute (parts[i]))
+        {
+          g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG,
+                       "Invalid value “%s” for key “plugin-path” in group “%s”: “%s” is "
+                       "a relative folder; expected absolute folders separated by “;”",
+                       raw, group, parts[i]);
+          return FALSE;
+        }
+      if (!tp_plugin_check_folder (parts[i], &local_error))
+        {
+          g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_PLUGIN,
+                       "Refused folder in key “plugin-path” of group “%s”: %s",
+                       group, local_error->message);
+          return FALSE;
+        }
+      g_ptr_array_add (kept, g_strdup (parts[i]));
     }
   g_ptr_array_add (kept, NULL);
   *dirs = (char **) g_ptr_array_free (g_steal_pointer (&kept), FALSE);
