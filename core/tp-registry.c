@@ -313,24 +313,19 @@ tp_registry_load_locked (TpRegistry *self,
   g_mutex_lock (&self->mutex);
 
   plugin->loader = NULL;
+  /* A module that was opened stays, even when it is refused: closing it
+   * would run more of its code (its destructors), and unmap code that its
+   * constructors may have left running (a thread, an atexit() handler) */
+  if (module != NULL)
+    g_module_make_resident (module);
   if (descriptor != NULL && tp_registry_check_descriptor (self, plugin, descriptor, &error))
     {
-      g_module_make_resident (module);
       tp_registry_register (self, plugin, descriptor);
       plugin->state = TP_PLUGIN_LOADED;
-      module = NULL;
     }
   else
     tp_registry_fail (self, plugin, error->message);
   g_cond_broadcast (&self->loaded);
-
-  /* Its destructors are plugin code too */
-  if (module != NULL)
-    {
-      g_mutex_unlock (&self->mutex);
-      g_module_close (module);
-      g_mutex_lock (&self->mutex);
-    }
 }
 
 static void
