@@ -3,7 +3,14 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * A strategy plugin includes this header (and nothing else of libtaskpool)
- * and builds against `pkg-config --cflags --libs taskpool-1`.
+ * and builds against `pkg-config --cflags --libs taskpool-1`. The module is
+ * declared by a metadata file beside it (`name.plugin`: [Plugin] Module=,
+ * Queues=, Scalers=, Gates=), without which it is never opened.
+ *
+ * Every struct here grows only at its end, from a first size
+ * (`TP_*_SIZE_FIRST`) below which it is refused; a field added later is read
+ * only from a struct whose size covers it (TP_STRUCT_SIZE_HAS()), so plugins
+ * built against an older SDK keep loading.
  */
 
 #pragma once
@@ -447,7 +454,8 @@ struct _TpGateStrategy
  *   @struct_size ends before this field has none. Since: 1.2
  *
  * What a plugin's entry point returns: a static description of the module
- * and of the strategies it provides. Write it with TP_PLUGIN_DEFINE().
+ * and of the strategies it provides. Write it with TP_PLUGIN_DEFINE(). The
+ * strategies must be exactly those the plugin's metadata file declares.
  *
  * Since: 1.0
  */
