@@ -168,52 +168,14 @@ test_unit_remove_then_push (QueueFixture  *fixture,
   assert_empty (fixture);
 }
 
-static void
-test_unit_random (QueueFixture  *fixture,
-                  gconstpointer  data)
-{
-  const guint n_ops = 200000;
-  g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED);
-  GQueue model = G_QUEUE_INIT;
-  guint next = 0;
-
-  g_test_summary ("Random pushes, pops and removals (fixed seed) match a stack model at "
-                  "every step, while the queue grows and shrinks");
-  g_test_message ("seed %u", RANDOM_SEED);
-
-  queue_fixture_make_jobs (fixture, n_ops);
-  for (guint op = 0; op < n_ops; op++)
-    {
-      /* Drift between growing and draining phases */
-      guint push_bias = (op / 5000) % 2 ? 35 : 60;
-      guint roll = g_rand_int_range (rand, 0, 100);
-
-      if (roll < push_bias && next < fixture->n_jobs)
-        {
-          g_queue_push_tail (&model, &fixture->jobs[next]);
-          push (fixture, next++);
-        }
-      else if (roll < 85 || model.length == 0)
-        {
-          TpJob *expected = g_queue_pop_tail (&model);
-          TpJob *job = fixture->vt->pop (fixture->queue);
-
-          g_assert_true (job == expected);
-        }
-      else
-        {
-          guint nth = g_rand_int_range (rand, 0, model.length);
-          TpJob *job = g_queue_pop_nth (&model, nth);
-
-          fixture->vt->remove (fixture->queue, job);
-        }
-      g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, model.length);
-    }
-
-  while (model.length > 0)
-    g_assert_true (fixture->vt->pop (fixture->queue) == g_queue_pop_tail (&model));
-  assert_empty (fixture);
-}
+static const QueueModel lifo_model = {
+  .summary = "Random pushes, pops and removals (fixed seed) match a stack model at every "
+             "step, while the queue grows and shrinks",
+  .seed = RANDOM_SEED,
+  .n_ops = 200000,
+  .pop_below = 85,
+  .order = queue_order_lifo,
+};
 
 /* }}} */
 
@@ -360,8 +322,8 @@ main (int   argc,
   g_test_add_func ("/queue/lifo/remove-each", test_unit_remove_each);
   g_test_add ("/queue/lifo/remove-then-push", QueueFixture, NULL,
               queue_fixture_set_up, test_unit_remove_then_push, queue_fixture_tear_down);
-  g_test_add ("/queue/lifo/random", QueueFixture, NULL,
-              queue_fixture_set_up, test_unit_random, queue_fixture_tear_down);
+  g_test_add ("/queue/lifo/random", QueueFixture, &lifo_model,
+              queue_fixture_set_up, queue_test_random_model, queue_fixture_tear_down);
 
   for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
     {

@@ -9,22 +9,6 @@
 
 #define RANDOM_SEED 0x9a10b17eu
 
-/* The reference order: by weight, then by sequence; compares two TpJob */
-static int
-compare_jobs (gconstpointer a,
-              gconstpointer b,
-              gpointer      user_data)
-{
-  const TpJob *ja = a;
-  const TpJob *jb = b;
-
-  if (ja->weight != jb->weight)
-    return ja->weight < jb->weight ? -1 : 1;
-  if (ja->sequence != jb->sequence)
-    return ja->sequence < jb->sequence ? -1 : 1;
-  return 0;
-}
-
 /* The reference order of two indices in the jobs array @user_data */
 static int
 compare_indices (gconstpointer a,
@@ -33,7 +17,7 @@ compare_indices (gconstpointer a,
 {
   const TpJob *jobs = user_data;
 
-  return compare_jobs (&jobs[*(const guint *) a], &jobs[*(const guint *) b], NULL);
+  return queue_order_priority (&jobs[*(const guint *) a], &jobs[*(const guint *) b], NULL);
 }
 
 /* Pops every job and checks they come out sorted by (weight, sequence): @queued holds the
@@ -369,66 +353,24 @@ lane_weight (GRand *rand)
   return roll < 8 ? 4 : roll == 8 ? 3 : 5;
 }
 
-static void
-test_unit_random_ops (QueueFixture  *fixture,
-                      gconstpointer  data)
-{
-  int (*pick_weight) (GRand *) = GPOINTER_TO_INT (data) ? lane_weight : random_weight;
-  const guint n_ops = 100000;
-  g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED + 1);
-  g_autoptr(GSequence) model = g_sequence_new (NULL);
-  guint next = 0;
+static const QueueModel priority_model = {
+  .summary = "Random pushes, pops and removals (fixed seed) match a sorted model at every step",
+  .seed = RANDOM_SEED + 1,
+  .n_ops = 100000,
+  .pop_below = 85,
+  .order = queue_order_priority,
+  .pick_weight = random_weight,
+};
 
-  g_test_summary (GPOINTER_TO_INT (data) ?
-                  "Random pushes, pops and removals (fixed seed), mostly of one weight, match "
-                  "a sorted model at every step" :
-                  "Random pushes, pops and removals (fixed seed) match a sorted model at "
-                  "every step");
-  g_test_message ("seed %u", RANDOM_SEED + 1);
-
-  queue_fixture_make_jobs (fixture, n_ops);
-  for (guint op = 0; op < n_ops; op++)
-    {
-      guint push_bias = (op / 5000) % 2 ? 35 : 60;
-      guint roll = g_rand_int_range (rand, 0, 100);
-      guint length = (guint) g_sequence_get_length (model);
-
-      if (roll < push_bias && next < fixture->n_jobs)
-        {
-          fixture->jobs[next].weight = pick_weight (rand);
-          g_sequence_insert_sorted (model, &fixture->jobs[next], compare_jobs, NULL);
-          push (fixture, next++);
-        }
-      else if (roll < 85 || length == 0)
-        {
-          GSequenceIter *first = g_sequence_get_begin_iter (model);
-          TpJob *expected = g_sequence_iter_is_end (first) ? NULL : g_sequence_get (first);
-          TpJob *job = fixture->vt->pop (fixture->queue);
-
-          g_assert_true (job == expected);
-          if (expected != NULL)
-            g_sequence_remove (first);
-        }
-      else
-        {
-          GSequenceIter *iter = g_sequence_get_iter_at_pos (model,
-                                                            g_rand_int_range (rand, 0, length));
-
-          fixture->vt->remove (fixture->queue, g_sequence_get (iter));
-          g_sequence_remove (iter);
-        }
-      g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, g_sequence_get_length (model));
-    }
-
-  while (g_sequence_get_length (model) > 0)
-    {
-      GSequenceIter *first = g_sequence_get_begin_iter (model);
-
-      g_assert_true (fixture->vt->pop (fixture->queue) == g_sequence_get (first));
-      g_sequence_remove (first);
-    }
-  assert_empty (fixture);
-}
+static const QueueModel priority_lane_model = {
+  .summary = "Random pushes, pops and removals (fixed seed), mostly of one weight, match a "
+             "sorted model at every step",
+  .seed = RANDOM_SEED + 1,
+  .n_ops = 100000,
+  .pop_below = 85,
+  .order = queue_order_priority,
+  .pick_weight = lane_weight,
+};
 
 static void
 test_unit_lane (QueueFixture  *fixture,
@@ -772,10 +714,10 @@ main (int   argc,
               queue_fixture_set_up, test_unit_random_bulk, queue_fixture_tear_down);
   g_test_add ("/queue/priority/random-bulk-compact", QueueFixture, GUINT_TO_POINTER (7000),
               queue_fixture_set_up, test_unit_random_bulk, queue_fixture_tear_down);
-  g_test_add ("/queue/priority/random-ops", QueueFixture, NULL,
-              queue_fixture_set_up, test_unit_random_ops, queue_fixture_tear_down);
-  g_test_add ("/queue/priority/random-ops-runs", QueueFixture, GINT_TO_POINTER (TRUE),
-              queue_fixture_set_up, test_unit_random_ops, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/random-ops", QueueFixture, &priority_model,
+              queue_fixture_set_up, queue_test_random_model, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/random-ops-runs", QueueFixture, &priority_lane_model,
+              queue_fixture_set_up, queue_test_random_model, queue_fixture_tear_down);
   g_test_add ("/queue/priority/lane", QueueFixture, NULL,
               queue_fixture_set_up, test_unit_lane, queue_fixture_tear_down);
   g_test_add ("/queue/priority/lane-holes", QueueFixture, NULL,

@@ -21,7 +21,7 @@ queue_fixture_set_up (QueueFixture  *fixture,
   g_assert_cmpstr (fixture->vt->name, ==, tp_queue_test_strategy);
   g_assert_cmpuint (fixture->vt->struct_size, ==, sizeof (TpQueueStrategy));
 
-  fixture->queue = fixture->vt->create (NULL, NULL, &error);
+  fixture->queue = tp_queue_strategy_create (fixture->vt, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (fixture->queue);
   g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, 0);
@@ -95,6 +95,101 @@ assert_empty (QueueFixture *fixture)
   g_assert_null (fixture->vt->pop (fixture->queue));
   g_assert_null (fixture->vt->pop (fixture->queue));
   g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, 0);
+}
+
+int
+queue_order_fifo (gconstpointer a,
+                  gconstpointer b,
+                  gpointer      user_data)
+{
+  const TpJob *ja = a;
+  const TpJob *jb = b;
+
+  return ja->sequence < jb->sequence ? -1 : ja->sequence > jb->sequence;
+}
+
+int
+queue_order_lifo (gconstpointer a,
+                  gconstpointer b,
+                  gpointer      user_data)
+{
+  return queue_order_fifo (b, a, user_data);
+}
+
+int
+queue_order_priority (gconstpointer a,
+                      gconstpointer b,
+                      gpointer      user_data)
+{
+  const TpJob *ja = a;
+  const TpJob *jb = b;
+
+  if (ja->weight != jb->weight)
+    return ja->weight < jb->weight ? -1 : 1;
+  return queue_order_fifo (a, b, user_data);
+}
+
+/* The job the model says pops next, or NULL; removed from the model */
+static TpJob *
+model_pop (GSequence *model)
+{
+  GSequenceIter *first = g_sequence_get_begin_iter (model);
+  TpJob *job;
+
+  if (g_sequence_iter_is_end (first))
+    return NULL;
+  job = g_sequence_get (first);
+  g_sequence_remove (first);
+  return job;
+}
+
+void
+queue_test_random_model (QueueFixture  *fixture,
+                         gconstpointer  data)
+{
+  const QueueModel *spec = data;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (spec->seed);
+  g_autoptr(GSequence) model = g_sequence_new (NULL);
+  guint next = 0;
+
+  g_test_summary (spec->summary);
+  g_test_message ("seed %u", spec->seed);
+
+  queue_fixture_make_jobs (fixture, spec->n_ops);
+  for (guint op = 0; op < spec->n_ops; op++)
+    {
+      /* Drift between growing and draining phases */
+      guint push_bias = (op / 5000) % 2 ? 35 : 60;
+      guint roll = g_rand_int_range (rand, 0, 100);
+      guint length = (guint) g_sequence_get_length (model);
+
+      if (roll < push_bias && next < fixture->n_jobs)
+        {
+          if (spec->pick_weight != NULL)
+            fixture->jobs[next].weight = spec->pick_weight (rand);
+          g_sequence_insert_sorted (model, &fixture->jobs[next], spec->order, NULL);
+          push (fixture, next++);
+        }
+      else if (roll < spec->pop_below || length == 0)
+        {
+          TpJob *expected = model_pop (model);
+
+          g_assert_true (fixture->vt->pop (fixture->queue) == expected);
+        }
+      else
+        {
+          GSequenceIter *iter = g_sequence_get_iter_at_pos (model,
+                                                            g_rand_int_range (rand, 0, length));
+
+          fixture->vt->remove (fixture->queue, g_sequence_get (iter));
+          g_sequence_remove (iter);
+        }
+      g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, g_sequence_get_length (model));
+    }
+
+  while (g_sequence_get_length (model) > 0)
+    g_assert_true (fixture->vt->pop (fixture->queue) == model_pop (model));
+  assert_empty (fixture);
 }
 
 /* A pool of one worker, so that queued jobs start one at a time in queue order */

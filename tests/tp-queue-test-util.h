@@ -39,6 +39,34 @@ void assert_pop              (QueueFixture  *fixture,
                               guint          index);
 void assert_empty            (QueueFixture  *fixture);
 
+/* Orders of the queues under test: which of two jobs pops first */
+int  queue_order_fifo     (gconstpointer  a,
+                           gconstpointer  b,
+                           gpointer       user_data);
+int  queue_order_lifo     (gconstpointer  a,
+                           gconstpointer  b,
+                           gpointer       user_data);
+/* By weight, then by sequence */
+int  queue_order_priority (gconstpointer  a,
+                           gconstpointer  b,
+                           gpointer       user_data);
+
+/* Random pushes, pops and removals checked against a model of the queue: a
+ * GSequence kept in the queue's order. Pass one as the data of a
+ * QueueFixture test run by queue_test_random_model(). */
+typedef struct {
+  const char        *summary;
+  guint32            seed;
+  guint              n_ops;
+  guint              pop_below;               /* of 100: a roll from the push bias up to
+                                               * this pops, a roll above removes */
+  GCompareDataFunc   order;
+  int              (*pick_weight) (GRand *);  /* nullable: every job keeps weight 4 */
+} QueueModel;
+
+void queue_test_random_model (QueueFixture  *fixture,
+                              gconstpointer  data);
+
 /* A pool of one worker (min = max = 1 for autoscale kinds), started */
 TpPool    *one_worker_pool (const char *kind);
 /* Submits a job that holds the only worker and waits until it started */

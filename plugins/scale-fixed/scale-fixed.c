@@ -12,11 +12,8 @@
 
 static const char * const fixed_keys[] = { "size", "min-size", "max-size", NULL };
 
-static gpointer
-fixed_create (GKeyFile       *config,
-              const char     *group,
-              TpScaleLimits  *limits,
-              GError        **error)
+static void
+fixed_default_limits (TpScaleLimits *limits)
 {
   if (!limits->min_size_set)
     limits->min_size = 0;
@@ -24,8 +21,31 @@ fixed_create (GKeyFile       *config,
     limits->max_size = TP_POOL_MAX_SIZE;
   if (!limits->size_set)
     limits->size = CLAMP (FIXED_DEFAULT_SIZE, limits->min_size, limits->max_size);
+}
 
-  /* Nothing to keep: any non-NULL pointer says success */
+/* Nothing to keep: the scaler is NULL */
+static gboolean
+fixed_init (GKeyFile       *config,
+            const char     *group,
+            TpScaleLimits  *limits,
+            gsize           limits_size,
+            gpointer       *scaler,
+            GError        **error)
+{
+  fixed_default_limits (limits);
+  *scaler = NULL;
+  return TRUE;
+}
+
+/* For a pool that does not call init yet, which needs a non-NULL pointer,
+ * and frees it with destroy */
+static gpointer
+fixed_create (GKeyFile       *config,
+              const char     *group,
+              TpScaleLimits  *limits,
+              GError        **error)
+{
+  fixed_default_limits (limits);
   return (gpointer) fixed_keys;
 }
 
@@ -39,6 +59,7 @@ static const TpScaleStrategy fixed_strategy = {
   .name = "fixed",
   .description = "A fixed number of workers, changed only by tp_pool_scale()",
   .keys = fixed_keys,
+  .init = fixed_init,
   .create = fixed_create,
   .destroy = fixed_destroy,
   .decide = NULL,
