@@ -213,13 +213,13 @@ tp_pool_configure (TpPool  *self,
       !tp_pool_check_executor (self, error))
     return FALSE;
 
-  self->scaler = self->scale_vt->create (self->config, self->group, &self->limits, error);
-  if (self->scaler == NULL)
+  if (!tp_scale_strategy_create (self->scale_vt, self->config, self->group, &self->limits,
+                                 &self->scaler, error))
     return FALSE;
   if (!tp_pool_check_limits (self, error))
     goto fail;
 
-  self->queue = self->queue_vt->create (self->config, self->group, error);
+  self->queue = tp_queue_strategy_create (self->queue_vt, self->config, self->group, error);
   if (self->queue == NULL)
     goto fail;
 
@@ -227,6 +227,6 @@ tp_pool_configure (TpPool  *self,
   return TRUE;
 
 fail:
-  self->scale_vt->destroy (g_steal_pointer (&self->scaler));
+  tp_scale_strategy_destroy (self->scale_vt, g_steal_pointer (&self->scaler));
   return FALSE;
 }

@@ -10,6 +10,7 @@
 
 #include "tp-config-private.h"
 #include "tp-pool-private.h"
+#include "tp-registry-private.h"
 
 /**
  * TpPool:
@@ -125,8 +126,8 @@ tp_pool_finalize (GObject *object)
   tp_pool_stop_executor (self);
   if (self->queue != NULL)
     self->queue_vt->destroy (self->queue);
-  if (self->scaler != NULL)
-    self->scale_vt->destroy (self->scaler);
+  if (g_atomic_int_get (&self->initialized))
+    tp_scale_strategy_destroy (self->scale_vt, self->scaler);
 
   g_clear_pointer (&self->close_tasks, g_ptr_array_unref);
   g_clear_pointer (&self->idle_tasks, g_ptr_array_unref);

@@ -851,6 +851,45 @@ test_abi_first (void)
 /* Making strategies {{{ */
 
 static void
+test_create_pool (void)
+{
+  static const char * const fixtures[] = { "scale-init", NULL };
+  g_autofree char *dir = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TpPool) pool = NULL;
+
+  g_test_summary ("A pool made with a scaler that has init and no state starts and runs; "
+                  "a pool whose scaler or queue fails to make itself without setting an "
+                  "error fails with a TP_POOL_ERROR_PLUGIN that says so, never NULL without "
+                  "an error");
+
+  if (!g_test_subprocess ())
+    {
+      run_with_fixture_dir (fixtures);
+      return;
+    }
+
+  dir = fixture_dir_get ();
+  pool = keyfile_pool_new ("initonly-simple", dir, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (pool);
+  g_assert_cmpuint (tp_pool_get_size (pool), ==, 1);   /* the keyfile's size */
+  g_assert_true (tp_pool_start (pool, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (tp_pool_scale (pool, 1), ==, 2);
+  g_clear_object (&pool);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      pool = keyfile_pool_new (i == 0 ? "createsilent-simple" : "fixed-silentq", dir, &error);
+      g_assert_null (pool);
+      g_assert_error (error, TP_POOL_ERROR, TP_POOL_ERROR_PLUGIN);
+      assert_contains (error->message, "without setting an error");
+      g_clear_error (&error);
+    }
+}
+
+static void
 test_create_scale_init (void)
 {
   static const char * const fixtures[] = { "scale-init", NULL };
@@ -1992,6 +2031,7 @@ main (int   argc,
   g_test_add_func ("/registry/abi/accessors", test_abi_accessors);
   g_test_add_func ("/registry/abi/first", test_abi_first);
   g_test_add_func ("/registry/create/scale-init", test_create_scale_init);
+  g_test_add_func ("/registry/create/pool", test_create_pool);
   g_test_add_func ("/registry/gate/lookup", test_gate_lookup);
   g_test_add_func ("/registry/safety/owner-and-mode", test_safety_owner_and_mode);
   g_test_add_data_func ("/registry/safety/folder/world-writable", "0777",

@@ -48,35 +48,52 @@ options_set_key (GKeyFile   *keyfile,
     g_key_file_set_value (keyfile, group, key, value);
 }
 
-/* --plugin-path folders come first, then the keyfile's own plugin-path */
+/* --plugin-path folders come first, then the keyfile's own plugin-path. The
+ * library takes only absolute folders: one given on the command line is
+ * relative to the working directory, as any file named there; one in the
+ * --config file is relative to that file's folder, wherever the program
+ * runs. */
+static void
+options_add_dirs (GPtrArray  *dirs,
+                  const char *list,
+                  const char *separator,
+                  const char *relative_to)
+{
+  g_auto(GStrv) parts = g_strsplit (list, separator, -1);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      g_strstrip (parts[i]);
+      if (parts[i][0] != '\0')
+        g_ptr_array_add (dirs, g_canonicalize_filename (parts[i], relative_to));
+    }
+}
+
 static void
 options_set_plugin_path (Options    *opts,
                          GKeyFile   *keyfile,
                          const char *group)
 {
   g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *configured = g_key_file_get_value (keyfile, group, "plugin-path", NULL);
+  g_autofree char *configured = g_key_file_get_string (keyfile, group, "plugin-path", NULL);
+  g_autofree char *config_dir = NULL;
   g_autofree char *joined = NULL;
 
-  if (opts->plugin_path == NULL)
-    return;
-
-  for (guint i = 0; opts->plugin_path[i] != NULL; i++)
+  for (guint i = 0; opts->plugin_path != NULL && opts->plugin_path[i] != NULL; i++)
+    options_add_dirs (dirs, opts->plugin_path[i], G_SEARCHPATH_SEPARATOR_S, NULL);
+  if (configured != NULL)
     {
-      g_auto(GStrv) parts = g_strsplit (opts->plugin_path[i], G_SEARCHPATH_SEPARATOR_S, -1);
+      g_autofree char *config_path = g_canonicalize_filename (opts->config_file, NULL);
 
-      for (guint j = 0; parts[j] != NULL; j++)
-        {
-          if (parts[j][0] != '\0')
-            g_ptr_array_add (dirs, g_strdup (parts[j]));
-        }
+      config_dir = g_path_get_dirname (config_path);
+      options_add_dirs (dirs, configured, ";", config_dir);
     }
-  if (configured != NULL && configured[0] != '\0')
-    g_ptr_array_add (dirs, g_steal_pointer (&configured));
+  if (dirs->len == 0)
+    return;
   g_ptr_array_add (dirs, NULL);
 
   joined = g_strjoinv (";", (char **) dirs->pdata);
-  g_key_file_set_value (keyfile, group, "plugin-path", joined);
+  g_key_file_set_string (keyfile, group, "plugin-path", joined);
 }
 
 /* Command-line values replace the group's: the pool is always made from a

@@ -37,31 +37,12 @@ fixed_init (GKeyFile       *config,
   return TRUE;
 }
 
-/* For a pool that does not call init yet, which needs a non-NULL pointer,
- * and frees it with destroy */
-static gpointer
-fixed_create (GKeyFile       *config,
-              const char     *group,
-              TpScaleLimits  *limits,
-              GError        **error)
-{
-  fixed_default_limits (limits);
-  return (gpointer) fixed_keys;
-}
-
-static void
-fixed_destroy (gpointer scaler)
-{
-}
-
 static const TpScaleStrategy fixed_strategy = {
   .struct_size = sizeof (TpScaleStrategy),
   .name = "fixed",
   .description = "A fixed number of workers, changed only by tp_pool_scale()",
   .keys = fixed_keys,
   .init = fixed_init,
-  .create = fixed_create,
-  .destroy = fixed_destroy,
   .decide = NULL,
 };
 

@@ -36,6 +36,13 @@ assert_grep err "available kinds: autoscale-lifo, autoscale-priority, autoscale-
 check_usage "No queue strategy “nosuch”" --kind fixed-nosuch
 check_usage "plugin path /nowhere/plugins:" --kind nosuch-simple --plugin-path /nowhere/plugins
 
+step "relative plugin folders: the command line's from here, the --config file's from its folder"
+mkdir -p conf/plugins
+printf '[jobs]\nkind=nosuch-simple\nplugin-path=plugins\n' > conf/rel.ini
+check_usage "plugin path $PWD/conf/plugins:" --config conf/rel.ini --pool jobs
+check_usage "plugin path $PWD/conf/plugins:$PWD/other:" \
+  --config conf/rel.ini --pool jobs --plugin-path conf/plugins:other
+
 step "sizes that contradict each other"
 check_usage "min-size 5 is greater than max-size 2" --min-size 5 --max-size 2
 check_usage "Invalid size 99 for “command line”: expected a size from min-size 3 to max-size 8" \
