@@ -271,14 +271,15 @@ tp_config_compare_keys (gconstpointer a,
   return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
 }
 
+/* Every key of @group must be one of @key_lists (a NULL-terminated array of
+ * NULL-terminated lists), or begin with “X-”: those are the application's
+ * own, as in desktop entries. */
 gboolean
-tp_config_check_keys (GKeyFile           *config,
-                      const char         *group,
-                      const char         *kind,
-                      const char * const *core_keys,
-                      const char * const *queue_keys,
-                      const char * const *scale_keys,
-                      GError            **error)
+tp_config_check_keys (GKeyFile                   *config,
+                      const char                 *group,
+                      const char                 *kind,
+                      const char * const * const *key_lists,
+                      GError                    **error)
 {
   g_autoptr(GPtrArray) valid = g_ptr_array_new ();
   g_auto(GStrv) keys = NULL;
@@ -286,9 +287,8 @@ tp_config_check_keys (GKeyFile           *config,
   if (config == NULL)
     return TRUE;
 
-  tp_config_append_keys (valid, core_keys);
-  tp_config_append_keys (valid, scale_keys);
-  tp_config_append_keys (valid, queue_keys);
+  for (guint i = 0; key_lists[i] != NULL; i++)
+    tp_config_append_keys (valid, key_lists[i]);
   g_ptr_array_sort (valid, tp_config_compare_keys);
 
   keys = g_key_file_get_keys (config, group, NULL, NULL);
@@ -296,13 +296,15 @@ tp_config_check_keys (GKeyFile           *config,
     {
       g_autofree char *list = NULL;
 
-      if (g_ptr_array_find_with_equal_func (valid, keys[i], g_str_equal, NULL))
+      if (g_str_has_prefix (keys[i], "X-") ||
+          g_ptr_array_find_with_equal_func (valid, keys[i], g_str_equal, NULL))
         continue;
 
       g_ptr_array_add (valid, NULL);
       list = g_strjoinv (", ", (char **) valid->pdata);
       g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG,
-                   "Unknown key “%s” in group “%s” for kind “%s”: valid keys are %s",
+                   "Unknown key “%s” in group “%s” for kind “%s”: valid keys are %s, "
+                   "and keys that begin with “X-”",
                    keys[i], group, kind, list);
       return FALSE;
     }

@@ -44,10 +44,12 @@ tp_pool_update_source_locked (TpPool *self)
 {
   gint64 ready_time;
 
-  if (self->flush_pending || self->ready.length > 0)
+  if (self->flush_pending || self->ready.length > 0 || self->gate_failed.length > 0)
     ready_time = 0;
   else
-    ready_time = tp_pool_earliest (self->next_check, tp_pool_next_deadline_locked (self));
+    ready_time = tp_pool_earliest (tp_pool_earliest (self->next_check,
+                                                     tp_pool_next_deadline_locked (self)),
+                                   tp_pool_next_gate_time_locked (self));
 
   if (ready_time != self->ready_time && self->source != NULL)
     {
@@ -129,6 +131,7 @@ tp_pool_source_dispatch (GSource     *source,
 {
   TpPool *self = g_weak_ref_get (&((TpPoolSource *) source)->pool);
   TpJobList timed_out = { NULL, NULL, 0 };
+  TpJobList refused = { NULL, NULL, 0 };
   g_autoptr(GPtrArray) to_cancel = NULL;
   gint64 now;
 
@@ -151,10 +154,20 @@ tp_pool_source_dispatch (GSource     *source,
       tp_pool_expire_deadlines_locked (self, now, &timed_out, to_cancel);
       tp_pool_update_source_locked (self);
     }
+  if (G_UNLIKELY (self->gates != NULL))
+    {
+      tp_pool_expire_gate_timers_locked (self, now);
+      tp_pool_fill_locked (self, NULL);
+      refused = self->gate_failed;
+      self->gate_failed = (TpJobList) { NULL, NULL, 0 };
+      tp_pool_update_source_locked (self);
+    }
   tp_pool_unlock (self);
 
   if (to_cancel != NULL)
     tp_pool_finish_expired (&timed_out, to_cancel);
+  if (refused.length > 0)
+    tp_pool_fail_gate_refusals (&refused);
   tp_pool_run_ready (self);
   tp_pool_flush_notify (self);
 
@@ -272,12 +285,10 @@ tp_pool_fill_locked (TpPool  *self,
 
   while (self->idle.count > 0 && self->n_queued > 0)
     {
-      TpJob *job = self->queue_vt->pop (self->queue);
+      TpJob *job = tp_pool_next_job_locked (self);
 
-      g_assert (job != NULL);
-      self->n_queued--;
-      if (self->n_queued == 0)
-        self->waiting_since = 0;
+      if (job == NULL)
+        break;
       tp_idle_ring_pop_newest (&self->idle);
       self->running++;
       tp_pool_admit_backlog_locked (self);
@@ -321,6 +332,8 @@ tp_pool_release_locked (TpPool  *self,
   self->completed++;
   if (G_UNLIKELY (job->limited))
     tp_pool_clear_deadline_locked (self, job);
+  if (G_UNLIKELY (job->gated))
+    tp_pool_gates_job_ended_locked (self, job);
 
   if (self->n_workers > self->target)
     {
@@ -408,12 +421,17 @@ tp_pool_withdraw_locked (TpPool *self,
     case TP_JOB_BACKLOG:
       tp_job_list_unlink (&self->backlog, job);
       break;
+    case TP_JOB_HELD:
+      tp_pool_withdraw_held_locked (self, job);
+      break;
     default:
       return FALSE;
     }
   job->state = TP_JOB_FINISHED;
   if (G_UNLIKELY (job->limited))
     tp_pool_clear_deadline_locked (self, job);
+  if (G_UNLIKELY (self->gates != NULL))
+    tp_pool_gates_job_withdrawn_locked (self, job);
   return TRUE;
 }
 
@@ -456,6 +474,8 @@ tp_pool_discard_locked (TpPool    *self,
   while ((job = tp_job_list_pop_head (&self->ready)) != NULL)
     {
       tp_job_list_push_tail (discarded, job);
+      if (G_UNLIKELY (job->gated))
+        tp_pool_gates_job_ended_locked (self, job);
       self->running--;
       if (self->n_workers > self->target)
         self->n_workers--;
@@ -467,12 +487,16 @@ tp_pool_discard_locked (TpPool    *self,
     tp_job_list_push_tail (discarded, job);
   self->n_queued = 0;
   self->waiting_since = 0;
+  if (G_UNLIKELY (self->gates != NULL))
+    tp_pool_discard_held_locked (self, discarded);
 
   for (job = discarded->head; job != NULL; job = job->next)
     {
       job->state = TP_JOB_FINISHED;
       if (G_UNLIKELY (job->limited))
         tp_pool_clear_deadline_locked (self, job);
+      if (G_UNLIKELY (self->gates != NULL))
+        tp_pool_gates_job_withdrawn_locked (self, job);
     }
 }
 

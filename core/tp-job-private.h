@@ -44,7 +44,9 @@ typedef struct {
   gboolean            run_timed_out;    /* its run deadline passed */
   GCancellable       *run_cancellable;  /* the job's own, for a run timeout */
   gulong              run_chain_id;     /* on the submitter's cancellable */
-  gpointer            channel;          /* the gate channel that holds it */
+  gpointer            channel;          /* the gate channel that holds it, or
+                                         * that re-offered it */
+  GError             *gate_error;       /* why a gate refused it for good */
 } TpJobExtra;
 
 /* 128 bytes on 64-bit systems: two cache lines (GSlice hands out 128-byte
@@ -80,6 +82,8 @@ struct _TpJob
                                         * may read it */
       guint8          limited : 1;     /* has a queue or run timeout: its extra
                                         * says when */
+      guint8          gated : 1;       /* the pool's gates were told it started,
+                                        * and are told once when it ends */
     };
     guint8            bits;            /* all of them, to clear them at once */
   };

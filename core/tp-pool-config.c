@@ -14,7 +14,8 @@
 #include "tp-registry-private.h"
 
 static const char * const tp_pool_core_keys[] = {
-  "kind", "executor", "queue-capacity", "plugin-path", NULL
+  "kind", "executor", "queue-capacity", "plugin-path", "gates", "held", "queue-timeout-ms",
+  "run-timeout-ms", NULL
 };
 
 /* "Invalid kind “x”" or, from a keyfile, which group and key said so */
@@ -53,6 +54,77 @@ tp_pool_split_kind (TpPool      *self,
   return TRUE;
 }
 
+/* The gates the keyfile's `gates` lists (names separated by “;”), or the
+ * gates property */
+static gboolean
+tp_pool_read_gate_names (TpPool  *self,
+                         GError **error)
+{
+  g_autofree char *raw = NULL;
+  g_autoptr(GPtrArray) names = NULL;
+  g_auto(GStrv) parts = NULL;
+  gboolean set;
+
+  if (!tp_config_get_string (self->config, self->group, "gates", &raw, &set, error))
+    return FALSE;
+  if (!set)
+    return TRUE;
+
+  names = g_ptr_array_new_with_free_func (g_free);
+  parts = g_strsplit (raw, ";", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      g_strstrip (parts[i]);
+      if (parts[i][0] == '\0')
+        continue;
+      if (g_ptr_array_find_with_equal_func (names, parts[i], g_str_equal, NULL))
+        {
+          g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG,
+                       "Invalid value “%s” for key “gates” in group “%s”: the gate “%s” is "
+                       "listed twice; a gate is passed once",
+                       raw, self->group, parts[i]);
+          return FALSE;
+        }
+      g_ptr_array_add (names, g_strdup (parts[i]));
+    }
+  g_ptr_array_add (names, NULL);
+  g_strfreev (self->gate_names);
+  self->gate_names = (char **) g_ptr_array_free (g_steal_pointer (&names), FALSE);
+  return TRUE;
+}
+
+static gboolean
+tp_pool_find_gates (TpPool              *self,
+                    const char * const  *extra_dirs,
+                    GError             **error)
+{
+  guint n_gates;
+
+  if (!tp_pool_read_gate_names (self, error))
+    return FALSE;
+  n_gates = self->gate_names != NULL ? g_strv_length (self->gate_names) : 0;
+  if (n_gates == 0)
+    return TRUE;
+
+  self->gate_vts = g_new0 (const TpGateStrategy *, n_gates + 1);
+  for (guint i = 0; i < n_gates; i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      self->gate_vts[i] = tp_registry_lookup_gate (extra_dirs, self->gate_names[i], &local_error);
+      if (self->gate_vts[i] != NULL)
+        continue;
+      if (self->group != NULL && g_key_file_has_key (self->config, self->group, "gates", NULL))
+        g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_PLUGIN,
+                     "Invalid value for key “gates” in group “%s”: %s",
+                     self->group, local_error->message);
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 tp_pool_find_strategies (TpPool  *self,
                          GError **error)
@@ -83,7 +155,7 @@ tp_pool_find_strategies (TpPool  *self,
     }
   self->time_submissions =
     (tp_queue_strategy_get_flags (self->queue_vt) & TP_QUEUE_IGNORES_SUBMIT_TIME) == 0;
-  return TRUE;
+  return tp_pool_find_gates (self, (const char * const *) extra_dirs, error);
 }
 
 static gboolean
@@ -99,14 +171,34 @@ tp_pool_read_config (TpPool  *self,
                      GError **error)
 {
   const char * const *scale_keys = self->scale_vt->keys;
+  g_autoptr(GPtrArray) key_lists = g_ptr_array_new ();
   g_autofree char *executor = NULL;
   gboolean set;
 
   if (self->config == NULL)
     return TRUE;
 
-  if (!tp_config_check_keys (self->config, self->group, self->kind, tp_pool_core_keys,
-                             self->queue_vt->keys, scale_keys, error))
+  /* The keys of the pool, its strategies and its gates: a NULL ends the list */
+  g_ptr_array_add (key_lists, (gpointer) tp_pool_core_keys);
+  if (scale_keys != NULL)
+    g_ptr_array_add (key_lists, (gpointer) scale_keys);
+  if (self->queue_vt->keys != NULL)
+    g_ptr_array_add (key_lists, (gpointer) self->queue_vt->keys);
+  for (guint i = 0; self->gate_vts != NULL && self->gate_vts[i] != NULL; i++)
+    {
+      if (self->gate_vts[i]->keys != NULL)
+        g_ptr_array_add (key_lists, (gpointer) self->gate_vts[i]->keys);
+    }
+  g_ptr_array_add (key_lists, NULL);
+  if (!tp_config_check_keys (self->config, self->group, self->kind,
+                             (const char * const * const *) key_lists->pdata, error))
+    return FALSE;
+
+  if (!tp_config_get_boolean (self->config, self->group, "held", &self->held, NULL, error) ||
+      !tp_config_get_uint (self->config, self->group, "queue-timeout-ms", 0, G_MAXUINT,
+                           &self->queue_timeout_ms, NULL, error) ||
+      !tp_config_get_uint (self->config, self->group, "run-timeout-ms", 0, G_MAXUINT,
+                           &self->run_timeout_ms, NULL, error))
     return FALSE;
 
   if (!tp_config_get_uint (self->config, self->group, "queue-capacity", 0, G_MAXINT,
@@ -224,6 +316,15 @@ tp_pool_configure (TpPool  *self,
     goto fail;
 
   self->target = self->limits.size;
+
+  /* Gates attach what drives them to the pool's context */
+  if (self->context == NULL)
+    self->context = g_main_context_ref_thread_default ();
+  if (!tp_pool_make_gates (self, error))
+    {
+      self->queue_vt->destroy (g_steal_pointer (&self->queue));
+      goto fail;
+    }
   return TRUE;
 
 fail:

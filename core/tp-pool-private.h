@@ -16,6 +16,7 @@
  *   tp-job.c          a job's life: its record, its task, its delivery
  *   tp-job-options.c  TpJobOptions
  *   tp-deadlines.c    queue and run timeouts
+ *   tp-gates.c        asking gates, the jobs they hold, re-offering them
  *   tp-idle-ring.c    when each idle worker went idle
  */
 
@@ -69,6 +70,8 @@ struct _TpPool
   guint                  queue_timeout_ms;  /* for jobs whose options set none */
   guint                  run_timeout_ms;
   char                 **gate_names;
+  const TpGateStrategy **gate_vts;     /* as many as gate_names */
+  GPtrArray             *gates;        /* TpPoolGate, in order; NULL for none */
   const TpQueueStrategy *queue_vt;
   gpointer               queue;
   gboolean               time_submissions;  /* the queue strategy reads submit times */
@@ -99,6 +102,9 @@ struct _TpPool
   TpJobList              active;       /* RUNNING jobs */
   TpIdleRing             idle;
   GPtrArray             *deadlines;    /* a min-heap of jobs with a timeout */
+  GPtrArray             *gate_timers;  /* a min-heap of gate channels to re-offer */
+  guint                  n_closed_gates;
+  TpJobList              gate_failed;  /* jobs a gate failed, to fail unlocked */
   guint64                next_sequence;
   guint64                completed;
   gint64                 waiting_since;
@@ -221,6 +227,24 @@ void        tp_pool_expire_deadlines_locked (TpPool       *self,
                                              GPtrArray    *to_cancel);
 void        tp_pool_job_starts_locked      (TpPool        *self,
                                             TpJob         *job);
+
+/* tp-gates.c */
+gboolean    tp_pool_make_gates             (TpPool        *self,
+                                            GError       **error);
+void        tp_pool_free_gates             (TpPool        *self);
+TpJob      *tp_pool_next_job_locked        (TpPool        *self);
+void        tp_pool_gates_job_ended_locked (TpPool        *self,
+                                            TpJob         *job);
+gboolean    tp_pool_withdraw_held_locked   (TpPool        *self,
+                                            TpJob         *job);
+void        tp_pool_gates_job_withdrawn_locked (TpPool    *self,
+                                                TpJob     *job);
+void        tp_pool_discard_held_locked    (TpPool        *self,
+                                            TpJobList     *discarded);
+gint64      tp_pool_next_gate_time_locked  (TpPool        *self);
+void        tp_pool_expire_gate_timers_locked (TpPool     *self,
+                                               gint64      now);
+void        tp_pool_fail_gate_refusals     (TpJobList     *failed);
 
 /* tp-executor.c */
 void        tp_pool_start_executor_locked  (TpPool        *self);

@@ -128,6 +128,8 @@ tp_pool_finalize (GObject *object)
     self->queue_vt->destroy (self->queue);
   if (g_atomic_int_get (&self->initialized))
     tp_scale_strategy_destroy (self->scale_vt, self->scaler);
+  tp_pool_free_gates (self);
+  g_clear_pointer (&self->gate_vts, g_free);
 
   g_clear_pointer (&self->close_tasks, g_ptr_array_unref);
   g_clear_pointer (&self->idle_tasks, g_ptr_array_unref);

@@ -230,13 +230,16 @@ typedef struct {
 
 /* The keys a fixed-simple pool accepts, as listed in an unknown key's message */
 #define FIXED_SIMPLE_KEYS \
-  "valid keys are executor, kind, max-size, min-size, plugin-path, queue-capacity, size"
+  "valid keys are executor, gates, held, kind, max-size, min-size, plugin-path, " \
+  "queue-capacity, queue-timeout-ms, run-timeout-ms, size, and keys that begin with “X-”"
 #define AUTOSCALE_LIFO_KEYS \
-  "valid keys are executor, idle-timeout-ms, kind, max-size, min-size, plugin-path, " \
-  "queue-capacity, scale-interval-ms, size"
+  "valid keys are executor, gates, held, idle-timeout-ms, kind, max-size, min-size, " \
+  "plugin-path, queue-capacity, queue-timeout-ms, run-timeout-ms, scale-interval-ms, size, " \
+  "and keys that begin with “X-”"
 #define FIXED_PRIORITY_KEYS \
-  "valid keys are default-weight, executor, kind, max-size, min-size, plugin-path, " \
-  "queue-capacity, size"
+  "valid keys are default-weight, executor, gates, held, kind, max-size, min-size, " \
+  "plugin-path, queue-capacity, queue-timeout-ms, run-timeout-ms, size, and keys that begin " \
+  "with “X-”"
 #define SIZE_RANGE "expected a whole number from 0 to 4096"
 #define MAX_SIZE_RANGE "expected a whole number from 1 to 4096"
 #define CAPACITY_RANGE "expected a whole number from 0 to 2147483647"

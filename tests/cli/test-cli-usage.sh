@@ -66,7 +66,7 @@ check_usage "--pool: “good.ini” has no group “other”; its groups are: jo
   --config good.ini --pool other
 check_usage "--config “bad-key.ini”: Unknown key “colour” in group “jobs”" \
   --config bad-key.ini --pool jobs
-assert_grep err "valid keys are executor, kind, max-size, min-size, plugin-path, queue-capacity, size"
+assert_grep err "valid keys are executor, gates, held, kind, max-size, min-size, plugin-path, queue-capacity, queue-timeout-ms, run-timeout-ms, size, and keys that begin with “X-”"
 check_usage "--config “bad-value.ini”: Invalid value “-3” for key “size” in group “jobs”" \
   --config bad-value.ini --pool jobs
 
