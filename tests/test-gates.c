@@ -88,8 +88,8 @@ test_bound (gconstpointer data)
   TpTestLog log;
 
   g_test_summary ("A gate that admits two jobs at once in a pool of four: never more than two "
-                  "run, in queue order, each exactly once; the gate is told of every start "
-                  "and end (its destroy asserts nothing runs)");
+                  "run, each exactly once, async ones in queue order; the gate is told of "
+                  "every start and end (its destroy asserts nothing runs)");
   g_assert_no_error (error);
   tp_test_log_init (&log);
   g_assert_cmpstr (tp_pool_get_gates (pool)[0], ==, "minimal");
@@ -105,8 +105,10 @@ test_bound (gconstpointer data)
   assert_exactly_once (&log, n_jobs);
   g_assert_cmpuint (log.done, ==, n_jobs);
   g_assert_cmpuint (log.peak, ==, 2);
+  /* Two thread jobs admitted in turn may enter their bodies in either order */
   order = tp_test_log_order (&log);
-  g_assert_cmpstr (order, ==, expected->str);
+  if (flags == TP_SUBMIT_DEFAULT)
+    g_assert_cmpstr (order, ==, expected->str);
 
   tp_test_pool_close (pool, TP_CLOSE_DRAIN);
   tp_test_log_clear (&log);
