@@ -61,7 +61,9 @@ tp_pool_update_source_locked (TpPool *self)
 void
 tp_pool_request_flush_locked (TpPool *self)
 {
-  if (self->flush_pending)
+  /* Before the pool has its source (a property set at construction), the
+   * first flush compares everything anyway */
+  if (self->flush_pending || self->source == NULL)
     return;
   self->flush_pending = TRUE;
   tp_pool_update_source_locked (self);
@@ -78,6 +80,11 @@ tp_pool_read_figures_locked (TpPool  *self,
   figures[TP_POOL_NOTIFY_PAUSED] = self->paused;
   figures[TP_POOL_NOTIFY_CLOSED] = tp_pool_is_closing_locked (self);
   figures[TP_POOL_NOTIFY_HELD] = self->held;
+  figures[TP_POOL_NOTIFY_SUBMITTED] = self->counts[TP_POOL_COUNT_SUBMITTED];
+  figures[TP_POOL_NOTIFY_SUCCEEDED] = self->counts[TP_POOL_COUNT_SUCCEEDED];
+  figures[TP_POOL_NOTIFY_FAILED] = self->counts[TP_POOL_COUNT_FAILED];
+  figures[TP_POOL_NOTIFY_CANCELLED] = self->counts[TP_POOL_COUNT_CANCELLED];
+  figures[TP_POOL_NOTIFY_TIMED_OUT] = self->counts[TP_POOL_COUNT_TIMED_OUT];
 }
 
 /* Emits notify for the properties that changed since the last flush */
@@ -87,9 +94,11 @@ tp_pool_flush_notify (TpPool *self)
   guint64 figures[TP_POOL_N_NOTIFY];
   guint changed[TP_POOL_N_NOTIFY];
   guint n_changed = 0;
+  gboolean infos;
 
   tp_pool_lock (self);
   self->flush_pending = FALSE;
+  infos = self->infos_added != NULL || self->infos_removed != NULL || self->infos_dirty != NULL;
   tp_pool_read_figures_locked (self, figures);
   for (guint i = 0; i < TP_POOL_N_NOTIFY; i++)
     {
@@ -100,6 +109,8 @@ tp_pool_flush_notify (TpPool *self)
   tp_pool_update_source_locked (self);
   tp_pool_unlock (self);
 
+  if (G_UNLIKELY (infos))
+    tp_pool_flush_infos (self);
   if (n_changed > 0)
     tp_pool_notify_changed (self, changed, n_changed);
 }
@@ -293,7 +304,11 @@ tp_pool_fill_locked (TpPool  *self,
       self->running++;
       tp_pool_admit_backlog_locked (self);
       if (G_UNLIKELY (job->limited))
-        tp_pool_job_starts_locked (self, job);
+        {
+          tp_pool_job_starts_locked (self, job);
+          if (job->extra->info != NULL)
+            tp_pool_info_set_state_locked (self, job, TP_JOB_STATE_RUNNING);
+        }
 
       if (!job->in_thread)
         {
@@ -331,7 +346,7 @@ tp_pool_release_locked (TpPool  *self,
   self->running--;
   self->completed++;
   if (G_UNLIKELY (job->limited))
-    tp_pool_clear_deadline_locked (self, job);
+    tp_pool_job_leaves_locked (self, job);
   if (G_UNLIKELY (job->gated))
     tp_pool_gates_job_ended_locked (self, job);
 
@@ -403,6 +418,17 @@ tp_pool_run_ready (TpPool *self)
 
 /* Cancel and discard {{{ */
 
+/* A job with an extension leaves the pool, or at least its worker: its
+ * deadline goes, and its info leaves the list of jobs */
+void
+tp_pool_job_leaves_locked (TpPool *self,
+                           TpJob  *job)
+{
+  tp_pool_clear_deadline_locked (self, job);
+  if (job->extra->info != NULL)
+    tp_pool_info_removed_locked (self, job);
+}
+
 /* Takes a job that waits (queued, in the backlog, or held) out of the pool:
  * it will never start. Returns FALSE for a job that no longer waits. */
 gboolean
@@ -429,7 +455,7 @@ tp_pool_withdraw_locked (TpPool *self,
     }
   job->state = TP_JOB_FINISHED;
   if (G_UNLIKELY (job->limited))
-    tp_pool_clear_deadline_locked (self, job);
+    tp_pool_job_leaves_locked (self, job);
   if (G_UNLIKELY (self->gates != NULL))
     tp_pool_gates_job_withdrawn_locked (self, job);
   return TRUE;
@@ -494,7 +520,7 @@ tp_pool_discard_locked (TpPool    *self,
     {
       job->state = TP_JOB_FINISHED;
       if (G_UNLIKELY (job->limited))
-        tp_pool_clear_deadline_locked (self, job);
+        tp_pool_job_leaves_locked (self, job);
       if (G_UNLIKELY (self->gates != NULL))
         tp_pool_gates_job_withdrawn_locked (self, job);
     }

@@ -31,6 +31,7 @@ tp_pool_run_thread_jobs (TpJob *job)
       job->func (task, self, job->job_data, tp_job_get_run_cancellable (job));
 
       tp_pool_lock (self);
+      self->counts[tp_job_outcome_of_task (job, task)]++;
       tp_pool_release_locked (self, job, &next);
       tp_pool_unlock (self);
 

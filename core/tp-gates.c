@@ -249,6 +249,8 @@ tp_gate_channel_hold (TpGateChannel *channel,
     self->queue_vt->push (channel->queue, job);
   channel->length++;
   self->n_held++;
+  if (extra->info != NULL)
+    tp_pool_info_set_state_locked (self, job, TP_JOB_STATE_HELD);
 }
 
 /* The first job @channel holds goes back to the queue, at its place, to be
@@ -274,6 +276,8 @@ tp_gate_channel_reoffer (TpGateChannel *channel)
   self->n_held--;
   /* Still counted in channel->refs: it follows the next job when admitted */
   job->state = TP_JOB_QUEUED;
+  if (job->extra->info != NULL)
+    tp_pool_info_set_state_locked (self, job, TP_JOB_STATE_QUEUED);
   requeue = tp_queue_strategy_get_requeue (self->queue_vt);
   if (requeue != NULL)
     requeue (self->queue, job);
@@ -404,7 +408,7 @@ tp_gate_fail_job (TpPool *self,
   if (extra->channel != NULL)
     tp_gate_job_leaves_channel (job);
   if (job->limited)
-    tp_pool_clear_deadline_locked (self, job);
+    tp_pool_job_leaves_locked (self, job);
   extra->gate_error = error;
   job->state = TP_JOB_FINISHED;
   tp_job_list_push_tail (&self->gate_failed, job);

@@ -15,6 +15,7 @@ struct _TpJobOptions
   TpSubmitFlags    flags;
   int              weight;
   char            *key;               /* an interned GRefString */
+  char            *label;
   guint            queue_timeout_ms;
   guint            run_timeout_ms;
   guint            weight_set : 1;

@@ -88,6 +88,7 @@ tp_job_options_unref (TpJobOptions *options)
   if (!g_atomic_ref_count_dec (&options->ref_count))
     return;
   g_clear_pointer (&options->key, g_ref_string_release);
+  g_free (options->label);
   g_free (options);
 }
 
@@ -310,4 +311,44 @@ tp_job_options_get_run_timeout (TpJobOptions *options)
   g_return_val_if_fail (options != NULL, 0);
 
   return options->run_timeout_ms;
+}
+
+/**
+ * tp_job_options_set_label:
+ * @options: options
+ * @label: (nullable): what a user calls the job, such as a file name; %NULL
+ *   for none
+ *
+ * Gives the job a label: a job with one is listed, with its state and
+ * progress, by [method@TaskPool.Pool.get_jobs] while it is in the pool, and
+ * can be cancelled from there with [method@TaskPool.JobInfo.cancel].
+ *
+ * Since: 1.4
+ */
+void
+tp_job_options_set_label (TpJobOptions *options,
+                          const char   *label)
+{
+  g_return_if_fail (options != NULL);
+
+  g_free (options->label);
+  options->label = g_strdup (label);
+}
+
+/**
+ * tp_job_options_get_label:
+ * @options: options
+ *
+ * Gets the job's label.
+ *
+ * Returns: (nullable): the label, or %NULL for none
+ *
+ * Since: 1.4
+ */
+const char *
+tp_job_options_get_label (TpJobOptions *options)
+{
+  g_return_val_if_fail (options != NULL, NULL);
+
+  return options->label;
 }

@@ -17,7 +17,7 @@ typedef enum {
   TP_JOB_READY,     /* owns a worker slot, waiting to run on the pool's context */
   TP_JOB_RUNNING,   /* owns a worker slot and executes */
   TP_JOB_FINISHED,  /* left the pool's lists; its result is on its way */
-} TpJobState;
+} TpJobPlace;
 
 /* A job lives from submission until the pool lets go of its GTask, or, once
  * it is hooked, until the task is finalized (the task then owns it through
@@ -47,6 +47,7 @@ typedef struct {
   gpointer            channel;          /* the gate channel that holds it, or
                                          * that re-offered it */
   GError             *gate_error;       /* why a gate refused it for good */
+  TpJobInfo          *info;             /* a labelled job's, listed by the pool */
 } TpJobExtra;
 
 /* 128 bytes on 64-bit systems: two cache lines (GSlice hands out 128-byte
@@ -80,8 +81,9 @@ struct _TpJob
       guint8          owns_refs : 1;   /* holds pool, cancellable and context */
       guint8          timed : 1;       /* has a submit_time: its queue strategy
                                         * may read it */
-      guint8          limited : 1;     /* has a queue or run timeout: its extra
-                                        * says when */
+      guint8          limited : 1;     /* its extra has what the pool must see
+                                        * to as the job moves: a queue or run
+                                        * timeout, its own cancellable, an info */
       guint8          gated : 1;       /* the pool's gates were told it started,
                                         * and are told once when it ends */
     };

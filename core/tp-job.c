@@ -11,6 +11,7 @@
 
 #include "config.h"
 
+#include "tp-job-info-private.h"
 #include "tp-pool-private.h"
 
 static GQuark tp_job_quark (void);
@@ -176,6 +177,7 @@ tp_job_free_extra (TpJob *job)
     return;
   g_clear_pointer (&extra->key, g_ref_string_release);
   g_clear_object (&extra->run_cancellable);
+  g_clear_object (&extra->info);
   g_free (extra);
 }
 
@@ -195,18 +197,20 @@ tp_job_apply_options (TpJob              *job,
                       guint               run_timeout_ms)
 {
   TpPool *pool = job->pool;
+  const char *label = NULL;
   const char *key = NULL;
   TpJobExtra *extra;
 
   if (options != NULL)
     {
       key = options->key;
+      label = options->label;
       if (options->queue_timeout_set)
         queue_timeout_ms = options->queue_timeout_ms;
       if (options->run_timeout_set)
         run_timeout_ms = options->run_timeout_ms;
     }
-  if (key == NULL && queue_timeout_ms == 0 && run_timeout_ms == 0)
+  if (key == NULL && label == NULL && queue_timeout_ms == 0 && run_timeout_ms == 0)
     return;
 
   extra = tp_job_ensure_extra (job);
@@ -214,12 +218,18 @@ tp_job_apply_options (TpJob              *job,
     extra->key = g_ref_string_acquire ((char *) key);
   extra->queue_timeout_us = (gint64) queue_timeout_ms * G_TIME_SPAN_MILLISECOND;
   extra->run_timeout_us = (gint64) run_timeout_ms * G_TIME_SPAN_MILLISECOND;
-  job->limited = queue_timeout_ms > 0 || run_timeout_ms > 0;
-  if (run_timeout_ms == 0)
+  job->limited = queue_timeout_ms > 0 || run_timeout_ms > 0 || label != NULL;
+  if (label != NULL)
+    {
+      extra->info = tp_job_info_new (job, label);
+      if (job->task != NULL)
+        tp_job_info_attach_task (extra->info, job->task);
+    }
+  if (run_timeout_ms == 0 && label == NULL)
     return;
 
-  /* Its own cancellable, which the deadline cancels; the submitter's, when
-   * cancelled, cancels it too */
+  /* Its own cancellable, which the deadline and the list of jobs cancel;
+   * the submitter's, when cancelled, cancels it too */
   extra->run_cancellable = g_cancellable_new ();
   if (job->cancellable != pool->cancellable)
     extra->run_chain_id = g_cancellable_connect (job->cancellable,
@@ -305,6 +315,8 @@ tp_job_make_task (TpJob *job)
   if (cancellable != NULL)
     g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, job->job_data, job->job_data_destroy);
+  if (G_UNLIKELY (job->limited) && job->extra->info != NULL)
+    tp_job_info_attach_task (job->extra->info, task);
   /* The callback of a deferred job may run on another thread than the
    * pool's while the pool still uses the job. A thread job is hooked by the
    * worker that runs it, which takes that work off the submitter's thread. */
@@ -607,6 +619,35 @@ tp_job_deliver (TpJob  *job,
   g_main_context_release (context);
 }
 
+/* Which outcome a job that ran and completed its task counts in: a job that
+ * failed once its run deadline passed timed out; once its cancellable was
+ * cancelled (by its submitter, the list of jobs or a close), was cancelled */
+TpPoolCount
+tp_job_outcome_of_task (TpJob *job,
+                        GTask *task)
+{
+  if (!g_task_had_error (task))
+    return TP_POOL_COUNT_SUCCEEDED;
+  if (G_UNLIKELY (job->limited) && job->extra->run_timed_out)
+    return TP_POOL_COUNT_TIMED_OUT;
+  if (g_cancellable_is_cancelled (tp_job_get_run_cancellable (job)))
+    return TP_POOL_COUNT_CANCELLED;
+  return TP_POOL_COUNT_FAILED;
+}
+
+/* Which outcome an error of the pool's counts in */
+static TpPoolCount
+tp_job_outcome_of_error (GQuark domain,
+                         int    code)
+{
+  if ((domain == G_IO_ERROR && code == G_IO_ERROR_CANCELLED) ||
+      (domain == TP_POOL_ERROR && code == TP_POOL_ERROR_CLOSED))
+    return TP_POOL_COUNT_CANCELLED;
+  if (domain == TP_POOL_ERROR && code == TP_POOL_ERROR_TIMED_OUT)
+    return TP_POOL_COUNT_TIMED_OUT;
+  return TP_POOL_COUNT_FAILED;
+}
+
 /* A job whose run deadline passed, and that failed: a job that gave up on
  * its cancellation is delivered as G_IO_ERROR_TIMED_OUT, so that its
  * submitter can tell the deadline from its own cancel. Any other error is
@@ -653,7 +694,10 @@ tp_job_task_done_cb (GObject      *source_object,
       tp_pool_lock (self);
       job->delivered = TRUE;
       if (job->state == TP_JOB_RUNNING)
-        tp_pool_release_locked (self, job, NULL);
+        {
+          self->counts[tp_job_outcome_of_task (job, G_TASK (result))]++;
+          tp_pool_release_locked (self, job, NULL);
+        }
       /* An async job's task lives on the pool's context, whose thread this
        * is. A job that completes while a drain calls it (at once, W1's
        * case) leaves the next one to that drain, or, from a nested main
@@ -691,7 +735,10 @@ tp_job_task_finalized (gpointer data)
 
   tp_pool_lock (self);
   if (job->state == TP_JOB_RUNNING)
-    tp_pool_release_locked (self, job, NULL);
+    {
+      self->counts[TP_POOL_COUNT_FAILED]++;
+      tp_pool_release_locked (self, job, NULL);
+    }
   tp_pool_unlock (self);
 
   tp_job_disconnect_cancel (job);
@@ -709,6 +756,11 @@ tp_job_fail (TpJob      *job,
              const char *message)
 {
   GTask *task = g_steal_pointer (&job->task);
+  TpPool *pool = job->pool;
+
+  tp_pool_lock (pool);
+  pool->counts[tp_job_outcome_of_error (domain, code)]++;
+  tp_pool_unlock (pool);
 
   if (task == NULL)
     {

@@ -15,6 +15,7 @@
  *   tp-waiters.c      the tasks of scale, close and wait-idle, and settling them
  *   tp-job.c          a job's life: its record, its task, its delivery
  *   tp-job-options.c  TpJobOptions
+ *   tp-job-info.c     labelled jobs: TpJobInfo, the list of jobs, progress
  *   tp-deadlines.c    queue and run timeouts
  *   tp-gates.c        asking gates, the jobs they hold, re-offering them
  *   tp-idle-ring.c    when each idle worker went idle
@@ -25,6 +26,7 @@
 #include <taskpool/taskpool.h>
 
 #include "tp-idle-ring.h"
+#include "tp-job-info-private.h"
 #include "tp-job-options-private.h"
 #include "tp-job-private.h"
 
@@ -48,8 +50,24 @@ typedef enum {
   TP_POOL_NOTIFY_PAUSED,
   TP_POOL_NOTIFY_CLOSED,
   TP_POOL_NOTIFY_HELD,
+  TP_POOL_NOTIFY_SUBMITTED,
+  TP_POOL_NOTIFY_SUCCEEDED,
+  TP_POOL_NOTIFY_FAILED,
+  TP_POOL_NOTIFY_CANCELLED,
+  TP_POOL_NOTIFY_TIMED_OUT,
   TP_POOL_N_NOTIFY,
 } TpPoolNotify;
+
+/* Every submission counts in SUBMITTED, and once it completed, in exactly one
+ * of the four outcomes */
+typedef enum {
+  TP_POOL_COUNT_SUBMITTED,
+  TP_POOL_COUNT_SUCCEEDED,
+  TP_POOL_COUNT_FAILED,
+  TP_POOL_COUNT_CANCELLED,
+  TP_POOL_COUNT_TIMED_OUT,
+  TP_POOL_N_COUNTS,
+} TpPoolCount;
 
 struct _TpPool
 {
@@ -107,6 +125,7 @@ struct _TpPool
   TpJobList              gate_failed;  /* jobs a gate failed, to fail unlocked */
   guint64                next_sequence;
   guint64                completed;
+  guint64                counts[TP_POOL_N_COUNTS];
   gint64                 waiting_since;
   gint64                 next_check;
   gint64                 ready_time;
@@ -121,6 +140,13 @@ struct _TpPool
   GPtrArray             *close_tasks;
   GPtrArray             *idle_tasks;
   GPtrArray             *scale_tasks;
+
+  /* Labelled jobs: the list is changed on the pool's context only; what
+   * changed waits here, protected by mutex */
+  TpJobListModel        *jobs;
+  GPtrArray             *infos_added;
+  GPtrArray             *infos_removed;
+  GPtrArray             *infos_dirty;
 
   /* The values last notified, protected by mutex */
   guint64                notified[TP_POOL_N_NOTIFY];
@@ -191,6 +217,10 @@ void        tp_pool_settle_locked          (TpPool               *self,
                                             TpPoolDone           *done);
 void        tp_pool_complete_waiters       (TpPoolDone           *done);
 
+/* tp-job.c: which of the four outcomes a job that ran counts in */
+TpPoolCount tp_job_outcome_of_task         (TpJob         *job,
+                                            GTask         *task);
+
 /* tp-dispatch.c */
 void        tp_pool_read_figures_locked    (TpPool        *self,
                                             guint64        figures[TP_POOL_N_NOTIFY]);
@@ -212,6 +242,8 @@ void        tp_pool_discard_locked         (TpPool        *self,
                                             TpJobList     *discarded);
 
 gboolean    tp_pool_withdraw_locked        (TpPool        *self,
+                                            TpJob         *job);
+void        tp_pool_job_leaves_locked      (TpPool        *self,
                                             TpJob         *job);
 
 /* tp-deadlines.c */

@@ -50,6 +50,11 @@ enum {
   PROP_QUEUE_TIMEOUT,
   PROP_RUN_TIMEOUT,
   PROP_GATES,
+  PROP_SUBMITTED,
+  PROP_SUCCEEDED,
+  PROP_FAILED,
+  PROP_CANCELLED,
+  PROP_TIMED_OUT,
   N_PROPS
 };
 
@@ -135,6 +140,10 @@ tp_pool_finalize (GObject *object)
   g_clear_pointer (&self->idle_tasks, g_ptr_array_unref);
   g_clear_pointer (&self->scale_tasks, g_ptr_array_unref);
   g_clear_pointer (&self->deadlines, g_ptr_array_unref);
+  g_clear_pointer (&self->infos_added, g_ptr_array_unref);
+  g_clear_pointer (&self->infos_removed, g_ptr_array_unref);
+  g_clear_pointer (&self->infos_dirty, g_ptr_array_unref);
+  g_clear_object (&self->jobs);
   tp_idle_ring_clear (&self->idle);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->context, g_main_context_unref);
@@ -207,6 +216,21 @@ tp_pool_get_property (GObject    *object,
       break;
     case PROP_GATES:
       g_value_set_boxed (value, self->gate_names);
+      break;
+    case PROP_SUBMITTED:
+      g_value_set_uint64 (value, tp_pool_get_n_submitted (self));
+      break;
+    case PROP_SUCCEEDED:
+      g_value_set_uint64 (value, tp_pool_get_n_succeeded (self));
+      break;
+    case PROP_FAILED:
+      g_value_set_uint64 (value, tp_pool_get_n_failed (self));
+      break;
+    case PROP_CANCELLED:
+      g_value_set_uint64 (value, tp_pool_get_n_cancelled (self));
+      break;
+    case PROP_TIMED_OUT:
+      g_value_set_uint64 (value, tp_pool_get_n_timed_out (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -493,6 +517,64 @@ tp_pool_class_init (TpPoolClass *klass)
   properties[PROP_GATES] =
     g_param_spec_boxed ("gates", NULL, NULL, G_TYPE_STRV, construct_flags);
 
+  /**
+   * TpPool:submitted:
+   *
+   * The submissions made to the pool, accepted or refused. Once completed,
+   * each counts in exactly one of #TpPool:succeeded, #TpPool:failed,
+   * #TpPool:cancelled and #TpPool:timed-out; the others are in flight.
+   *
+   * Since: 1.4
+   */
+  properties[PROP_SUBMITTED] =
+    g_param_spec_uint64 ("submitted", NULL, NULL, 0, G_MAXUINT64, 0, read_flags);
+
+  /**
+   * TpPool:succeeded:
+   *
+   * The jobs that completed their task with a result.
+   *
+   * Since: 1.4
+   */
+  properties[PROP_SUCCEEDED] =
+    g_param_spec_uint64 ("succeeded", NULL, NULL, 0, G_MAXUINT64, 0, read_flags);
+
+  /**
+   * TpPool:failed:
+   *
+   * The submissions that ended with an error, but for a cancellation or a
+   * timeout: the job's own error, a job that dropped its task, a refusal
+   * (not accepting, full), a gate's error.
+   *
+   * Since: 1.4
+   */
+  properties[PROP_FAILED] =
+    g_param_spec_uint64 ("failed", NULL, NULL, 0, G_MAXUINT64, 0, read_flags);
+
+  /**
+   * TpPool:cancelled:
+   *
+   * The submissions cancelled: while they waited, before they were
+   * submitted, discarded by a close, or that failed after their
+   * cancellable was cancelled (by the submitter, by
+   * [method@TaskPool.JobInfo.cancel] or by a close).
+   *
+   * Since: 1.4
+   */
+  properties[PROP_CANCELLED] =
+    g_param_spec_uint64 ("cancelled", NULL, NULL, 0, G_MAXUINT64, 0, read_flags);
+
+  /**
+   * TpPool:timed-out:
+   *
+   * The jobs not started within their queue timeout, and those that failed
+   * after their run timeout cancelled them.
+   *
+   * Since: 1.4
+   */
+  properties[PROP_TIMED_OUT] =
+    g_param_spec_uint64 ("timed-out", NULL, NULL, 0, G_MAXUINT64, 0, read_flags);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -505,6 +587,7 @@ tp_pool_init (TpPool *self)
   self->executor = g_strdup ("threads");
   self->default_weight = TP_DEFAULT_WEIGHT;
   self->cancellable = g_cancellable_new ();
+  self->jobs = g_object_new (TP_TYPE_JOB_LIST_MODEL, NULL);
   self->next_check = -1;
   self->ready_time = -1;
 }
@@ -522,6 +605,11 @@ tp_pool_notify_changed (TpPool      *self,
     [TP_POOL_NOTIFY_PAUSED] = PROP_PAUSED,
     [TP_POOL_NOTIFY_CLOSED] = PROP_CLOSED,
     [TP_POOL_NOTIFY_HELD] = PROP_HELD,
+    [TP_POOL_NOTIFY_SUBMITTED] = PROP_SUBMITTED,
+    [TP_POOL_NOTIFY_SUCCEEDED] = PROP_SUCCEEDED,
+    [TP_POOL_NOTIFY_FAILED] = PROP_FAILED,
+    [TP_POOL_NOTIFY_CANCELLED] = PROP_CANCELLED,
+    [TP_POOL_NOTIFY_TIMED_OUT] = PROP_TIMED_OUT,
   };
 
   g_object_freeze_notify (G_OBJECT (self));
@@ -1009,6 +1097,121 @@ tp_pool_get_gates (TpPool *self)
 
   tp_pool_ensure_initialized (self, NULL);
   return (const char * const *) self->gate_names;
+}
+
+/**
+ * tp_pool_get_n_submitted:
+ * @self: a pool
+ *
+ * Gets the submissions made to the pool, accepted or refused: see [property@TaskPool.Pool:submitted]. Thread-safe.
+ *
+ * Returns: the count since the pool was made
+ *
+ * Since: 1.4
+ */
+guint64
+tp_pool_get_n_submitted (TpPool *self)
+{
+  guint64 value;
+
+  g_return_val_if_fail (TP_IS_POOL (self), 0);
+
+  tp_pool_lock (self);
+  value = self->counts[TP_POOL_COUNT_SUBMITTED];
+  tp_pool_unlock (self);
+  return value;
+}
+
+/**
+ * tp_pool_get_n_succeeded:
+ * @self: a pool
+ *
+ * Gets the jobs that completed with a result: see [property@TaskPool.Pool:succeeded]. Thread-safe.
+ *
+ * Returns: the count since the pool was made
+ *
+ * Since: 1.4
+ */
+guint64
+tp_pool_get_n_succeeded (TpPool *self)
+{
+  guint64 value;
+
+  g_return_val_if_fail (TP_IS_POOL (self), 0);
+
+  tp_pool_lock (self);
+  value = self->counts[TP_POOL_COUNT_SUCCEEDED];
+  tp_pool_unlock (self);
+  return value;
+}
+
+/**
+ * tp_pool_get_n_failed:
+ * @self: a pool
+ *
+ * Gets the submissions that failed, but for a cancellation or a timeout: see [property@TaskPool.Pool:failed]. Thread-safe.
+ *
+ * Returns: the count since the pool was made
+ *
+ * Since: 1.4
+ */
+guint64
+tp_pool_get_n_failed (TpPool *self)
+{
+  guint64 value;
+
+  g_return_val_if_fail (TP_IS_POOL (self), 0);
+
+  tp_pool_lock (self);
+  value = self->counts[TP_POOL_COUNT_FAILED];
+  tp_pool_unlock (self);
+  return value;
+}
+
+/**
+ * tp_pool_get_n_cancelled:
+ * @self: a pool
+ *
+ * Gets the submissions that were cancelled: see [property@TaskPool.Pool:cancelled]. Thread-safe.
+ *
+ * Returns: the count since the pool was made
+ *
+ * Since: 1.4
+ */
+guint64
+tp_pool_get_n_cancelled (TpPool *self)
+{
+  guint64 value;
+
+  g_return_val_if_fail (TP_IS_POOL (self), 0);
+
+  tp_pool_lock (self);
+  value = self->counts[TP_POOL_COUNT_CANCELLED];
+  tp_pool_unlock (self);
+  return value;
+}
+
+/**
+ * tp_pool_get_n_timed_out:
+ * @self: a pool
+ *
+ * Gets the jobs that timed out, waiting or running: see [property@TaskPool.Pool:timed-out]. Thread-safe.
+ *
+ * Returns: the count since the pool was made
+ *
+ * Since: 1.4
+ */
+guint64
+tp_pool_get_n_timed_out (TpPool *self)
+{
+  guint64 value;
+
+  g_return_val_if_fail (TP_IS_POOL (self), 0);
+
+  tp_pool_lock (self);
+  value = self->counts[TP_POOL_COUNT_TIMED_OUT];
+  tp_pool_unlock (self);
+  return value;
 }
 
 guint64

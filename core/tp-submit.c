@@ -58,6 +58,9 @@ tp_pool_submit_job (TpPool              *self,
     {
       if (g_cancellable_is_cancelled (cancellable))
         {
+          tp_pool_lock (self);
+          self->counts[TP_POOL_COUNT_SUBMITTED]++;
+          tp_pool_unlock (self);
           job->state = TP_JOB_FINISHED;
           tp_job_fail (job, G_IO_ERROR, G_IO_ERROR_CANCELLED, "The job was cancelled");
           return;
@@ -67,6 +70,7 @@ tp_pool_submit_job (TpPool              *self,
     }
 
   tp_pool_lock (self);
+  self->counts[TP_POOL_COUNT_SUBMITTED]++;
   refusal = tp_pool_refusal_locked (self);
   if (refusal == NULL && !job->cancel_early)
     {
@@ -78,6 +82,8 @@ tp_pool_submit_job (TpPool              *self,
         }
       if (tp_pool_enqueue_locked (self, job, flags))
         {
+          if (G_UNLIKELY (job->limited) && job->extra->info != NULL)
+            tp_pool_info_added_locked (self, job);
           tp_pool_unlock (self);
           return;
         }

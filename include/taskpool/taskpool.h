@@ -12,5 +12,6 @@
 # include "tp-enum-types.h"
 # include "tp-pool.h"
 # include "tp-job-options.h"
+# include "tp-job-info.h"
 # include "tp-pool-gi.h"
 #undef TASKPOOL_INSIDE

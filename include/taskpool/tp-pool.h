@@ -238,5 +238,15 @@ TP_AVAILABLE_IN_1_2
 guint         tp_pool_get_run_timeout        (TpPool               *self);
 TP_AVAILABLE_IN_1_2
 const char * const *tp_pool_get_gates        (TpPool               *self);
+TP_AVAILABLE_IN_1_4
+guint64       tp_pool_get_n_submitted        (TpPool               *self);
+TP_AVAILABLE_IN_1_4
+guint64       tp_pool_get_n_succeeded        (TpPool               *self);
+TP_AVAILABLE_IN_1_4
+guint64       tp_pool_get_n_failed           (TpPool               *self);
+TP_AVAILABLE_IN_1_4
+guint64       tp_pool_get_n_cancelled        (TpPool               *self);
+TP_AVAILABLE_IN_1_4
+guint64       tp_pool_get_n_timed_out        (TpPool               *self);
 
 G_END_DECLS
