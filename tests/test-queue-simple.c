@@ -389,7 +389,8 @@ test_unit_requeue_random (QueueFixture  *fixture,
   g_test_summary ("Random pushes, pops, removals and requeues of popped jobs (fixed seed) "
                   "match a model sorted by sequence at every step");
 
-  queue_test_random_requeue (fixture, compare_sequence, no_weight, RANDOM_SEED + 2, 100000);
+  queue_test_random_requeue (fixture, compare_sequence, no_weight, RANDOM_SEED + 2, 100000,
+                             1);
 }
 
 /* }}} */

@@ -132,7 +132,8 @@ queue_test_random_requeue (QueueFixture     *fixture,
                            GCompareDataFunc  compare,
                            int             (*pick_weight) (GRand *rand),
                            guint32           seed,
-                           guint             n_ops)
+                           guint             n_ops,
+                           guint64           max_step)
 {
   g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
   g_autoptr(GSequence) model = g_sequence_new (NULL);
@@ -142,6 +143,12 @@ queue_test_random_requeue (QueueFixture     *fixture,
 
   g_test_message ("seed %u", seed);
   queue_fixture_make_jobs (fixture, n_ops);
+  for (guint i = 1; i < n_ops; i++)
+    {
+      guint64 step = max_step > 1 ? (guint64) g_rand_double_range (rand, 1, (double) max_step) : 1;
+
+      fixture->jobs[i].sequence = fixture->jobs[i - 1].sequence + step;
+    }
   for (guint op = 0; op < n_ops; op++)
     {
       /* Phases: growing, draining, and bursts where gates give jobs back */

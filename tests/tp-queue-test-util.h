@@ -46,12 +46,14 @@ void requeue                 (QueueFixture  *fixture,
 /* Random pushes (in sequence order), pops, removals and requeues of popped
  * jobs (as gates give them back), @n_ops of them from @seed, checked at every
  * step against a reference sorted by @compare: the queue must always pop the
- * smallest job under it. Weights of new jobs come from @pick_weight. */
+ * smallest job under it. Weights of new jobs come from @pick_weight; each new
+ * job's sequence is the last one's plus 1 to @max_step. */
 void queue_test_random_requeue (QueueFixture     *fixture,
                                 GCompareDataFunc  compare,
                                 int             (*pick_weight) (GRand *rand),
                                 guint32           seed,
-                                guint             n_ops);
+                                guint             n_ops,
+                                guint64           max_step);
 
 /* A pool of one worker (min = max = 1 for autoscale kinds), started */
 TpPool    *one_worker_pool (const char *kind);
