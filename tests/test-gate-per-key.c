@@ -130,7 +130,8 @@ test_per_key_random (void)
   g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED);
   g_autoptr(GPtrArray) running = g_ptr_array_new ();
   g_autofree guint *count = g_new0 (guint, n_keys + 1);
-  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) tp_job_free_detached);
+  g_autoptr(GPtrArray) jobs =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) tp_job_free_detached);
   GateFixture fixture;
   guint held = 0;
 

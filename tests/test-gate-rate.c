@@ -246,7 +246,8 @@ check_random (gboolean per_key)
   const gint64 interval = 100 * MS;
   g_autoptr(GError) error = NULL;
   g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED + per_key);
-  g_autoptr(GPtrArray) per_key_starts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  g_autoptr(GPtrArray) per_key_starts =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
   g_autoptr(GArray) all_starts = g_array_new (FALSE, FALSE, sizeof (gint64));
   TpJob *jobs[G_N_ELEMENTS (keys)];
   GateFixture fixture;
