@@ -193,6 +193,108 @@ queue_test_random_model (QueueFixture  *fixture,
 }
 
 /* A pool of one worker, so that queued jobs start one at a time in queue order */
+void
+requeue (QueueFixture *fixture,
+         guint         index)
+{
+  guint length = fixture->vt->length (fixture->queue);
+
+  if (fixture->vt->requeue != NULL)
+    fixture->vt->requeue (fixture->queue, &fixture->jobs[index]);
+  else
+    fixture->vt->push (fixture->queue, &fixture->jobs[index]);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, length + 1);
+}
+
+/* Pops one job and checks it is the first of @model, which it leaves */
+static void
+assert_pop_first (QueueFixture *fixture,
+                  GSequence    *model)
+{
+  GSequenceIter *first = g_sequence_get_begin_iter (model);
+  TpJob *expected = g_sequence_iter_is_end (first) ? NULL : g_sequence_get (first);
+  TpJob *job = fixture->vt->pop (fixture->queue);
+
+  if (job != expected)
+    g_error ("popped job %" G_GUINT64_FORMAT ", expected %" G_GUINT64_FORMAT,
+             job != NULL ? job->sequence : G_MAXUINT64,
+             expected != NULL ? expected->sequence : G_MAXUINT64);
+  if (expected != NULL)
+    g_sequence_remove (first);
+}
+
+void
+queue_test_random_requeue (QueueFixture     *fixture,
+                           GCompareDataFunc  compare,
+                           int             (*pick_weight) (GRand *rand),
+                           guint32           seed,
+                           guint             n_ops,
+                           guint64           max_step)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr(GSequence) model = g_sequence_new (NULL);
+  g_autoptr(GPtrArray) held = g_ptr_array_new ();   /* popped, may come back */
+  guint requeued = 0;
+  guint next = 0;
+
+  g_test_message ("seed %u", seed);
+  queue_fixture_make_jobs (fixture, n_ops);
+  for (guint i = 1; i < n_ops; i++)
+    {
+      guint64 step = max_step > 1 ? (guint64) g_rand_double_range (rand, 1, (double) max_step) : 1;
+
+      fixture->jobs[i].sequence = fixture->jobs[i - 1].sequence + step;
+    }
+  for (guint op = 0; op < n_ops; op++)
+    {
+      /* Phases: growing, draining, and bursts where gates give jobs back */
+      guint phase = (op / 3000) % 3;
+      guint roll = g_rand_int_range (rand, 0, 100);
+      guint length = (guint) g_sequence_get_length (model);
+
+      if (roll < (phase == 0 ? 45 : 25) && next < fixture->n_jobs)
+        {
+          fixture->jobs[next].weight = pick_weight (rand);
+          g_sequence_insert_sorted (model, &fixture->jobs[next], compare, NULL);
+          push (fixture, next++);
+        }
+      else if (roll < (phase == 2 ? 50 : 65) || length == 0)
+        {
+          GSequenceIter *first = g_sequence_get_begin_iter (model);
+
+          if (!g_sequence_iter_is_end (first) && g_rand_int_range (rand, 0, 3) > 0)
+            g_ptr_array_add (held, g_sequence_get (first));
+          assert_pop_first (fixture, model);
+        }
+      else if (roll < 75 || held->len == 0)
+        {
+          GSequenceIter *iter = g_sequence_get_iter_at_pos (model,
+                                                            g_rand_int_range (rand, 0, length));
+
+          remove_job (fixture, (TpJob *) g_sequence_get (iter) - fixture->jobs);
+          g_sequence_remove (iter);
+        }
+      else
+        {
+          /* Often the oldest held job, as a gate that holds a key gives its jobs back in
+           * order; sometimes any of them */
+          guint nth = g_rand_boolean (rand) ? 0 : g_rand_int_range (rand, 0, held->len);
+          TpJob *job = g_ptr_array_steal_index (held, nth);
+
+          g_sequence_insert_sorted (model, job, compare, NULL);
+          requeue (fixture, job - fixture->jobs);
+          requeued++;
+        }
+      g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, g_sequence_get_length (model));
+    }
+
+  g_test_message ("%u jobs pushed, %u requeued", next, requeued);
+  g_assert_cmpuint (requeued, >, n_ops / 20);
+  while (g_sequence_get_length (model) > 0)
+    assert_pop_first (fixture, model);
+  assert_empty (fixture);
+}
+
 TpPool *
 one_worker_pool (const char *kind)
 {

@@ -32,7 +32,7 @@ check_usage "expected at most one FILE, got 2 (“a”, “b”…)" a b
 
 step "a kind no plugin provides names the missing strategy and the available kinds"
 check_usage "No scaling strategy “nosuch”" --kind nosuch-simple
-assert_grep err "available kinds: autoscale-lifo, autoscale-priority, autoscale-simple"
+assert_grep err "available kinds: autoscale-fair, autoscale-lifo, autoscale-priority, autoscale-simple"
 check_usage "No queue strategy “nosuch”" --kind fixed-nosuch
 check_usage "plugin path /nowhere/plugins:" --kind nosuch-simple --plugin-path /nowhere/plugins
 
