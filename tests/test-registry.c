@@ -1733,8 +1733,9 @@ test_shadow_installed (void)
   g_assert_true (g_setenv ("TASKPOOL_PLUGIN_PATH", env, TRUE));
 
   kinds = tp_registry_describe (NULL);
-  g_assert_cmpstr (kinds, ==, "autoscale-lifo, autoscale-priority, autoscale-simple, "
-                              "fixed-lifo, fixed-priority, fixed-simple");
+  g_assert_cmpstr (kinds, ==, "autoscale-fair, autoscale-lifo, autoscale-priority, "
+                              "autoscale-simple, fixed-fair, fixed-lifo, fixed-priority, "
+                              "fixed-simple");
   g_assert_null (tp_registry_lookup_queue (NULL, "nosuch", &error));
   g_assert_error (error, TP_POOL_ERROR, TP_POOL_ERROR_PLUGIN);
   assert_not_contains (error->message, "failed to load");
