@@ -225,7 +225,7 @@ tp_pool_admit_backlog_locked (TpPool *self)
       TpJob *job = tp_job_list_pop_head (&self->backlog);
 
       job->state = TP_JOB_QUEUED;
-      self->queue_vt->push (self->queue, job);
+      tp_pool_queue_push (self, &self->queue, job);
       self->n_queued++;
     }
 }
@@ -265,7 +265,7 @@ tp_pool_enqueue_locked (TpPool        *self,
     tp_pool_arm_queue_deadline_locked (self, job);
 
   job->state = TP_JOB_QUEUED;
-  self->queue_vt->push (self->queue, job);
+  tp_pool_queue_push (self, &self->queue, job);
   if (self->n_queued++ == 0)
     self->waiting_since = job->timed ? job->extra->submit_time : tp_pool_idle_stamp (self);
 
@@ -438,7 +438,7 @@ tp_pool_withdraw_locked (TpPool *self,
   switch (job->state)
     {
     case TP_JOB_QUEUED:
-      self->queue_vt->remove (self->queue, job);
+      tp_pool_queue_remove (self, &self->queue, job);
       self->n_queued--;
       if (self->n_queued == 0)
         self->waiting_since = 0;
@@ -509,7 +509,7 @@ tp_pool_discard_locked (TpPool    *self,
         tp_idle_ring_push_newest (&self->idle, tp_pool_idle_stamp (self));
     }
   /* A pool never initialized has no queue, and nothing queued */
-  while (self->queue != NULL && (job = self->queue_vt->pop (self->queue)) != NULL)
+  while ((job = tp_pool_queue_pop (self, &self->queue, TP_JOB_QUEUED)) != NULL)
     tp_job_list_push_tail (discarded, job);
   self->n_queued = 0;
   self->waiting_since = 0;

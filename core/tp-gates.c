@@ -30,6 +30,7 @@
 #include "tp-registry-private.h"
 
 #define TP_TIMER_NONE G_MAXUINT
+#define TP_GATE_MIN_RETRY_US 1000
 
 typedef struct _TpPoolGate TpPoolGate;
 
@@ -38,8 +39,7 @@ typedef struct _TpPoolGate TpPoolGate;
 typedef struct {
   TpPoolGate *gate;
   char       *key;          /* an interned GRefString, or NULL */
-  gpointer    queue;        /* the held jobs, in the queue's order; NULL for a closure */
-  guint       length;       /* jobs in queue */
+  TpQueue     queue;        /* the held jobs, in the queue's order; none for a closure */
   guint       refs;         /* jobs in queue, and re-offered jobs not yet asked again */
   gint64      retry_at;     /* -1 for none */
   guint       timer_index;  /* in the pool's gate timers, or TP_TIMER_NONE */
@@ -161,16 +161,20 @@ tp_gate_channel_new (TpPoolGate *gate,
 {
   TpPool *self = gate->pool;
   TpGateChannel *channel;
-  gpointer queue;
+  gpointer queue = NULL;
 
-  queue = tp_queue_strategy_create (self->queue_vt, self->config, self->group, error);
-  if (queue == NULL)
-    return NULL;
+  /* A pool whose strategy broke keeps its own lists only */
+  if (!self->queue_broken)
+    {
+      queue = tp_queue_strategy_create (self->queue_vt, self->config, self->group, error);
+      if (queue == NULL)
+        return NULL;
+    }
 
   channel = g_new0 (TpGateChannel, 1);
   channel->gate = gate;
   channel->key = key != NULL ? g_ref_string_acquire ((char *) key) : NULL;
-  channel->queue = queue;
+  tp_queue_init (&channel->queue, queue);
   channel->retry_at = -1;
   channel->timer_index = TP_TIMER_NONE;
   return channel;
@@ -181,9 +185,9 @@ tp_gate_channel_free (TpGateChannel *channel)
 {
   TpPool *self = channel->gate->pool;
 
-  g_assert (channel->length == 0);
+  g_assert (channel->queue.jobs.length == 0);
   tp_timer_clear (self, channel);
-  self->queue_vt->destroy (channel->queue);
+  tp_pool_queue_clear (self, &channel->queue);
   g_clear_pointer (&channel->key, g_ref_string_release);
   g_free (channel);
 }
@@ -234,7 +238,6 @@ tp_gate_channel_hold (TpGateChannel *channel,
                       TpJob         *job)
 {
   TpPool *self = channel->gate->pool;
-  TpQueueRequeueFunc requeue = tp_queue_strategy_get_requeue (self->queue_vt);
   TpJobExtra *extra = tp_job_ensure_extra (job);
   TpGateChannel *from = extra->channel;
 
@@ -243,11 +246,7 @@ tp_gate_channel_hold (TpGateChannel *channel,
     tp_gate_channel_unref (from);
   extra->channel = channel;
   job->state = TP_JOB_HELD;
-  if (requeue != NULL)
-    requeue (channel->queue, job);
-  else
-    self->queue_vt->push (channel->queue, job);
-  channel->length++;
+  tp_pool_queue_requeue (self, &channel->queue, job);
   self->n_held++;
   if (extra->info != NULL)
     tp_pool_info_set_state_locked (self, job, TP_JOB_STATE_HELD);
@@ -259,30 +258,18 @@ static void
 tp_gate_channel_reoffer (TpGateChannel *channel)
 {
   TpPool *self = channel->gate->pool;
-  TpQueueRequeueFunc requeue;
   TpJob *job;
 
   tp_timer_clear (self, channel);
-  if (channel->length == 0)
-    return;
-  job = self->queue_vt->pop (channel->queue);
+  job = tp_pool_queue_pop (self, &channel->queue, TP_JOB_HELD);
   if (job == NULL)
-    {
-      g_critical ("%s: the queue of a gate channel returned no job while it held %u: "
-                  "a broken queue strategy", tp_pool_where (self), channel->length);
-      return;
-    }
-  channel->length--;
+    return;
   self->n_held--;
   /* Still counted in channel->refs: it follows the next job when admitted */
   job->state = TP_JOB_QUEUED;
   if (job->extra->info != NULL)
     tp_pool_info_set_state_locked (self, job, TP_JOB_STATE_QUEUED);
-  requeue = tp_queue_strategy_get_requeue (self->queue_vt);
-  if (requeue != NULL)
-    requeue (self->queue, job);
-  else
-    self->queue_vt->push (self->queue, job);
+  tp_pool_queue_requeue (self, &self->queue, job);
   if (self->n_queued++ == 0)
     self->waiting_since = tp_pool_idle_stamp (self);
 }
@@ -304,8 +291,7 @@ tp_pool_withdraw_held_locked (TpPool *self,
 {
   TpGateChannel *channel = job->extra->channel;
 
-  self->queue_vt->remove (channel->queue, job);
-  channel->length--;
+  tp_pool_queue_remove (self, &channel->queue, job);
   self->n_held--;
   tp_gate_job_leaves_channel (job);
   return TRUE;
@@ -328,11 +314,10 @@ tp_gate_discard_channel (TpGateChannel *channel,
   TpJob *job;
 
   /* The channel may go with its last job: take what is needed first */
-  while (channel->length > 0 && (job = self->queue_vt->pop (channel->queue)) != NULL)
+  while ((job = tp_pool_queue_pop (self, &channel->queue, TP_JOB_HELD)) != NULL)
     {
       gboolean last = channel->refs == 1;
 
-      channel->length--;
       self->n_held--;
       tp_job_list_push_tail (discarded, job);
       tp_gate_job_leaves_channel (job);
@@ -386,6 +371,18 @@ tp_gate_close (TpPoolGate *gate,
   tp_timer_set (self, &gate->closure, retry_at);
 }
 
+/* A gate that refuses with a retry time: in the past, it would have the pool
+ * ask it in a loop; it waits a millisecond at least. -1 is "when woken or
+ * when a job ends"; other negative times are taken as -1. */
+static gint64
+tp_gate_sane_retry (gint64 retry_at,
+                    gint64 now)
+{
+  if (retry_at < 0)
+    return -1;
+  return MAX (retry_at, now + TP_GATE_MIN_RETRY_US);
+}
+
 /* A gate's answer that breaks the interface is a plugin bug: the job fails */
 static GError *
 tp_gate_broken (TpPoolGate  *gate,
@@ -422,7 +419,6 @@ tp_pool_ask_gates_locked (TpPool *self,
                           TpJob  *job,
                           gint64  now)
 {
-  TpQueueRequeueFunc requeue;
   const char *key = tp_job_get_key (job);
 
   for (guint i = 0; i < self->gates->len; i++)
@@ -446,13 +442,9 @@ tp_pool_ask_gates_locked (TpPool *self,
           continue;
 
         case TP_GATE_HOLD:
-          tp_gate_close (gate, retry_at);
+          tp_gate_close (gate, tp_gate_sane_retry (retry_at, now));
           job->state = TP_JOB_QUEUED;
-          requeue = tp_queue_strategy_get_requeue (self->queue_vt);
-          if (requeue != NULL)
-            requeue (self->queue, job);
-          else
-            self->queue_vt->push (self->queue, job);
+          tp_pool_queue_requeue (self, &self->queue, job);
           self->n_queued++;
           return FALSE;
 
@@ -472,7 +464,7 @@ tp_pool_ask_gates_locked (TpPool *self,
                 gate->no_key = channel;
             }
           tp_gate_channel_hold (channel, job);
-          tp_timer_set (self, channel, retry_at);
+          tp_timer_set (self, channel, tp_gate_sane_retry (retry_at, now));
           return FALSE;
 
         case TP_GATE_FAIL:
@@ -506,10 +498,9 @@ tp_pool_next_job_locked (TpPool *self)
 
   while (self->n_queued > 0 && self->n_closed_gates == 0)
     {
-      TpJob *job = self->queue_vt->pop (self->queue);
+      TpJob *job = tp_pool_queue_pop (self, &self->queue, TP_JOB_QUEUED);
       TpGateChannel *channel;
 
-      g_assert (job != NULL);
       self->n_queued--;
       if (self->n_queued == 0)
         self->waiting_since = 0;

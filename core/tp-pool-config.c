@@ -300,6 +300,8 @@ gboolean
 tp_pool_configure (TpPool  *self,
                    GError **error)
 {
+  gpointer queue;
+
   if (!tp_pool_find_strategies (self, error) ||
       !tp_pool_read_config (self, error) ||
       !tp_pool_check_executor (self, error))
@@ -311,9 +313,10 @@ tp_pool_configure (TpPool  *self,
   if (!tp_pool_check_limits (self, error))
     goto fail;
 
-  self->queue = tp_queue_strategy_create (self->queue_vt, self->config, self->group, error);
-  if (self->queue == NULL)
+  queue = tp_queue_strategy_create (self->queue_vt, self->config, self->group, error);
+  if (queue == NULL)
     goto fail;
+  tp_queue_init (&self->queue, queue);
 
   self->target = self->limits.size;
 
@@ -322,7 +325,7 @@ tp_pool_configure (TpPool  *self,
     self->context = g_main_context_ref_thread_default ();
   if (!tp_pool_make_gates (self, error))
     {
-      self->queue_vt->destroy (g_steal_pointer (&self->queue));
+      tp_pool_queue_clear (self, &self->queue);
       goto fail;
     }
   return TRUE;

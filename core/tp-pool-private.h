@@ -7,6 +7,7 @@
  *   tp-pool-config.c  the kind, the strategies it names, the keyfile's keys
  *   tp-pool-lock.c    the lock, and what every unlock does
  *   tp-submit.c       the submit functions: refusing or accepting a job
+ *   tp-queue.c        every call into the queue strategy, checked
  *   tp-dispatch.c     the queue and the backlog, filling workers, the ready
  *                     list, the pool's source, cancel and discard
  *   tp-executor.c     thread jobs and the thread pools that run them
@@ -31,6 +32,13 @@
 #include "tp-job-private.h"
 
 G_BEGIN_DECLS
+
+/* A queue strategy's queue, and the same jobs in the pool's own list
+ * (tp-queue.c) */
+typedef struct {
+  gpointer   strategy_queue;
+  TpJobList  jobs;
+} TpQueue;
 
 #define TP_DEFAULT_KIND     "fixed-simple"
 #define TP_DEFAULT_WEIGHT   4
@@ -91,7 +99,10 @@ struct _TpPool
   const TpGateStrategy **gate_vts;     /* as many as gate_names */
   GPtrArray             *gates;        /* TpPoolGate, in order; NULL for none */
   const TpQueueStrategy *queue_vt;
-  gpointer               queue;
+  TpQueue                queue;
+  gboolean               queue_broken; /* the strategy broke its contract: never
+                                        * called again; protected by mutex */
+  gboolean               scaler_broken; /* reported once; protected by mutex */
   gboolean               time_submissions;  /* the queue strategy reads submit times */
   const TpScaleStrategy *scale_vt;
   gpointer               scaler;
@@ -277,6 +288,24 @@ gint64      tp_pool_next_gate_time_locked  (TpPool        *self);
 void        tp_pool_expire_gate_timers_locked (TpPool     *self,
                                                gint64      now);
 void        tp_pool_fail_gate_refusals     (TpJobList     *failed);
+
+/* tp-queue.c */
+void        tp_queue_init                  (TpQueue       *queue,
+                                            gpointer       strategy_queue);
+void        tp_pool_queue_clear            (TpPool        *self,
+                                            TpQueue       *queue);
+void        tp_pool_queue_push             (TpPool        *self,
+                                            TpQueue       *queue,
+                                            TpJob         *job);
+void        tp_pool_queue_requeue          (TpPool        *self,
+                                            TpQueue       *queue,
+                                            TpJob         *job);
+TpJob      *tp_pool_queue_pop              (TpPool        *self,
+                                            TpQueue       *queue,
+                                            TpJobPlace     expected);
+void        tp_pool_queue_remove           (TpPool        *self,
+                                            TpQueue       *queue,
+                                            TpJob         *job);
 
 /* tp-executor.c */
 void        tp_pool_start_executor_locked  (TpPool        *self);

@@ -129,8 +129,7 @@ tp_pool_finalize (GObject *object)
       g_source_unref (self->source);
     }
   tp_pool_stop_executor (self);
-  if (self->queue != NULL)
-    self->queue_vt->destroy (self->queue);
+  tp_pool_queue_clear (self, &self->queue);
   if (g_atomic_int_get (&self->initialized))
     tp_scale_strategy_destroy (self->scale_vt, self->scaler);
   tp_pool_free_gates (self);

@@ -13,8 +13,13 @@
 #include "config.h"
 
 #include "tp-pool-private.h"
+#include "tp-registry-private.h"
 
 #define TP_CONSULT_ROUNDS 64
+
+/* A scaler that keeps the size and asks again at once would have the pool
+ * ask it in a loop: it waits this long at least */
+#define TP_CONSULT_MIN_DELAY_US 1000
 
 /* When a worker went idle, or the queue began to wait; only strategies that
  * decide read it */
@@ -79,6 +84,37 @@ tp_pool_fill_stats_locked (TpPool       *self,
   stats->completed = self->completed;
 }
 
+/* When to ask the scaler again, as it asked: -1 for never, a delay from
+ * @now otherwise, saturated (a delay of G_MAXINT64 is never too), and not at
+ * once when the answer changed nothing. A negative delay other than -1 is a
+ * plugin bug: reported once, taken as -1. */
+static gint64
+tp_pool_next_check (TpPool   *self,
+                    gint64    now,
+                    gint64    delay_us,
+                    gboolean  unchanged)
+{
+  if (delay_us == -1)
+    return -1;
+  if (G_UNLIKELY (delay_us < 0))
+    {
+      if (!self->scaler_broken)
+        {
+          g_autofree char *who = tp_registry_describe_strategy (self->scale_vt);
+
+          self->scaler_broken = TRUE;
+          g_log (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL,
+                 "%s: %s asked to be consulted again after %" G_GINT64_FORMAT " µs: a broken "
+                 "scaling strategy (a delay is -1 or positive); taken as -1",
+                 tp_pool_where (self), who != NULL ? who : self->scale_vt->name, delay_us);
+        }
+      return -1;
+    }
+  if (unchanged)
+    delay_us = MAX (delay_us, TP_CONSULT_MIN_DELAY_US);
+  return delay_us > G_MAXINT64 - now ? G_MAXINT64 : now + delay_us;
+}
+
 /* Asks the scaling strategy for a size and applies it, again while its
  * answer changes (a strategy may retire one worker per answer). */
 void
@@ -97,10 +133,13 @@ tp_pool_consult_locked (TpPool *self)
       tp_pool_fill_stats_locked (self, &stats);
       wanted = self->scale_vt->decide (self->scaler, &stats, &next_check_us);
       wanted = CLAMP (wanted, self->limits.min_size, self->limits.max_size);
-      self->next_check = next_check_us >= 0 ? stats.now + next_check_us : -1;
 
       if (wanted == self->target)
-        break;
+        {
+          self->next_check = tp_pool_next_check (self, stats.now, next_check_us, TRUE);
+          break;
+        }
+      self->next_check = tp_pool_next_check (self, stats.now, next_check_us, FALSE);
       tp_pool_set_target_locked (self, wanted);
     }
   tp_pool_update_source_locked (self);
