@@ -296,9 +296,16 @@ tp_pool_fill_locked (TpPool  *self,
 
   while (self->idle.count > 0 && self->n_queued > 0)
     {
-      TpJob *job = tp_pool_next_job_locked (self);
+      TpJob *job;
 
-      if (job == NULL)
+      /* Without gates, the queue's next, inline */
+      if (G_LIKELY (self->gates == NULL))
+        {
+          job = tp_pool_queue_pop (self, &self->queue, TP_JOB_QUEUED);
+          if (--self->n_queued == 0)
+            self->waiting_since = 0;
+        }
+      else if ((job = tp_pool_next_job_locked (self)) == NULL)
         break;
       tp_idle_ring_pop_newest (&self->idle);
       self->running++;

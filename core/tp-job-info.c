@@ -55,7 +55,7 @@ struct _TpJobInfo
 };
 
 enum {
-  PROP_0,
+  INFO_PROP_0,
   PROP_LABEL,
   PROP_KEY,
   PROP_WEIGHT,
@@ -63,10 +63,10 @@ enum {
   PROP_SUBMIT_TIME,
   PROP_START_TIME,
   PROP_PROGRESS,
-  N_PROPS
+  N_INFO_PROPS
 };
 
-static GParamSpec *properties[N_PROPS];
+static GParamSpec *info_properties[N_INFO_PROPS];
 
 G_DEFINE_FINAL_TYPE (TpJobInfo, tp_job_info, G_TYPE_OBJECT)
 
@@ -140,7 +140,7 @@ tp_job_info_class_init (TpJobInfoClass *klass)
    *
    * Since: 1.4
    */
-  properties[PROP_LABEL] = g_param_spec_string ("label", NULL, NULL, NULL, flags);
+  info_properties[PROP_LABEL] = g_param_spec_string ("label", NULL, NULL, NULL, flags);
 
   /**
    * TpJobInfo:key:
@@ -149,7 +149,7 @@ tp_job_info_class_init (TpJobInfoClass *klass)
    *
    * Since: 1.4
    */
-  properties[PROP_KEY] = g_param_spec_string ("key", NULL, NULL, NULL, flags);
+  info_properties[PROP_KEY] = g_param_spec_string ("key", NULL, NULL, NULL, flags);
 
   /**
    * TpJobInfo:weight:
@@ -158,7 +158,7 @@ tp_job_info_class_init (TpJobInfoClass *klass)
    *
    * Since: 1.4
    */
-  properties[PROP_WEIGHT] =
+  info_properties[PROP_WEIGHT] =
     g_param_spec_int ("weight", NULL, NULL, G_MININT, G_MAXINT, 0, flags);
 
   /**
@@ -168,7 +168,7 @@ tp_job_info_class_init (TpJobInfoClass *klass)
    *
    * Since: 1.4
    */
-  properties[PROP_STATE] =
+  info_properties[PROP_STATE] =
     g_param_spec_enum ("state", NULL, NULL, TP_TYPE_JOB_STATE, TP_JOB_STATE_QUEUED, flags);
 
   /**
@@ -178,7 +178,7 @@ tp_job_info_class_init (TpJobInfoClass *klass)
    *
    * Since: 1.4
    */
-  properties[PROP_SUBMIT_TIME] =
+  info_properties[PROP_SUBMIT_TIME] =
     g_param_spec_int64 ("submit-time", NULL, NULL, 0, G_MAXINT64, 0, flags);
 
   /**
@@ -189,7 +189,7 @@ tp_job_info_class_init (TpJobInfoClass *klass)
    *
    * Since: 1.4
    */
-  properties[PROP_START_TIME] =
+  info_properties[PROP_START_TIME] =
     g_param_spec_int64 ("start-time", NULL, NULL, 0, G_MAXINT64, 0, flags);
 
   /**
@@ -200,10 +200,10 @@ tp_job_info_class_init (TpJobInfoClass *klass)
    *
    * Since: 1.4
    */
-  properties[PROP_PROGRESS] =
+  info_properties[PROP_PROGRESS] =
     g_param_spec_double ("progress", NULL, NULL, 0.0, 1.0, 0.0, flags);
 
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  g_object_class_install_properties (object_class, N_INFO_PROPS, info_properties);
 }
 
 static void
@@ -648,9 +648,9 @@ tp_pool_flush_infos (TpPool *self)
       TpJobInfo *info = dirty->pdata[i];
 
       g_object_freeze_notify (G_OBJECT (info));
-      g_object_notify_by_pspec (G_OBJECT (info), properties[PROP_STATE]);
-      g_object_notify_by_pspec (G_OBJECT (info), properties[PROP_START_TIME]);
-      g_object_notify_by_pspec (G_OBJECT (info), properties[PROP_PROGRESS]);
+      g_object_notify_by_pspec (G_OBJECT (info), info_properties[PROP_STATE]);
+      g_object_notify_by_pspec (G_OBJECT (info), info_properties[PROP_START_TIME]);
+      g_object_notify_by_pspec (G_OBJECT (info), info_properties[PROP_PROGRESS]);
       g_object_thaw_notify (G_OBJECT (info));
     }
 }

@@ -131,16 +131,6 @@ tp_job_get_run_cancellable (TpJob *job)
 }
 
 /* A job's life (tp-job.c) */
-TpJob    *tp_job_new           (TpPool              *pool,
-                                GMainContext        *context,
-                                TpSubmitFlags        flags,
-                                int                  weight,
-                                GTaskThreadFunc      job_func,
-                                gpointer             job_data,
-                                GDestroyNotify       job_data_destroy,
-                                GCancellable        *cancellable,
-                                GAsyncReadyCallback  callback,
-                                gpointer             user_data);
 void      tp_job_free          (TpJob               *job);
 void      tp_job_take_refs     (TpJob               *job);
 GTask    *tp_job_make_task     (TpJob               *job);

@@ -325,56 +325,6 @@ tp_job_make_task (TpJob *job)
   return task;
 }
 
-/* A new submission's record. An async job submitted from another context
- * than the pool's is deferred: it gets its task only when it starts, on the
- * pool's context, so that its completion frees the worker there. */
-TpJob *
-tp_job_new (TpPool              *pool,
-            GMainContext        *context,
-            TpSubmitFlags        flags,
-            int                  weight,
-            GTaskThreadFunc      job_func,
-            gpointer             job_data,
-            GDestroyNotify       job_data_destroy,
-            GCancellable        *cancellable,
-            GAsyncReadyCallback  callback,
-            gpointer             user_data)
-{
-  /* Field by field: a compound literal is a block clear of the record (rep
-   * stos), then a read of the flags byte that waits for the clear to drain */
-  TpJob *job = tp_job_alloc ();
-
-  job->prev = NULL;
-  job->next = NULL;
-  job->task = NULL;
-  job->pool = pool;
-  job->func = job_func;
-  job->cancellable = cancellable != NULL ? cancellable : pool->cancellable;
-  job->cancel_id = 0;
-  job->weight = weight;
-  job->state = TP_JOB_NEW;
-  job->delivered = FALSE;
-  job->bits = 0;
-  job->in_thread = (flags & TP_SUBMIT_IN_THREAD) != 0;
-  job->deferred = (flags & TP_SUBMIT_IN_THREAD) == 0 && context != pool->context;
-  job->job_data = job_data;
-  job->job_data_destroy = job_data_destroy;
-  job->callback = callback;
-  job->user_data = user_data;
-  job->context = context;
-  job->queue_data = NULL;
-  job->sequence = 0;
-  job->extra = NULL;
-  /* A deferred job waits without a task. A thread job is hooked by its
-   * worker, but takes its references here, where the pool's reference count
-   * is in this thread's cache: on a worker each was a cache miss. */
-  if (job->deferred || job->in_thread)
-    tp_job_take_refs (job);
-  if (!job->deferred)
-    job->task = tp_job_make_task (job);
-  return job;
-}
-
 /* }}} */
 
 /* The task and the job {{{ */

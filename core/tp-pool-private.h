@@ -289,23 +289,28 @@ void        tp_pool_expire_gate_timers_locked (TpPool     *self,
                                                gint64      now);
 void        tp_pool_fail_gate_refusals     (TpJobList     *failed);
 
-/* tp-queue.c */
+/* tp-queue.c, with the checks every job's path makes inline below */
 void        tp_queue_init                  (TpQueue       *queue,
                                             gpointer       strategy_queue);
 void        tp_pool_queue_clear            (TpPool        *self,
                                             TpQueue       *queue);
-void        tp_pool_queue_push             (TpPool        *self,
-                                            TpQueue       *queue,
-                                            TpJob         *job);
 void        tp_pool_queue_requeue          (TpPool        *self,
                                             TpQueue       *queue,
                                             TpJob         *job);
-TpJob      *tp_pool_queue_pop              (TpPool        *self,
-                                            TpQueue       *queue,
-                                            TpJobPlace     expected);
 void        tp_pool_queue_remove           (TpPool        *self,
                                             TpQueue       *queue,
                                             TpJob         *job);
+void        tp_pool_queue_broke            (TpPool        *self,
+                                            const char    *what);
+void        tp_pool_queue_broke_length     (TpPool        *self,
+                                            TpQueue       *queue,
+                                            guint          length,
+                                            guint          expected,
+                                            const char    *after);
+TpJob      *tp_pool_queue_pop_broken       (TpPool        *self,
+                                            TpQueue       *queue,
+                                            TpJob         *job,
+                                            guint          length);
 
 /* tp-executor.c */
 void        tp_pool_start_executor_locked  (TpPool        *self);
@@ -318,6 +323,108 @@ gint64      tp_pool_idle_stamp             (TpPool        *self);
 void        tp_pool_set_target_locked      (TpPool        *self,
                                             guint          target);
 void        tp_pool_consult_locked         (TpPool        *self);
+
+/* A new submission's record. An async job submitted from another context
+ * than the pool's is deferred: it gets its task only when it starts, on the
+ * pool's context, so that its completion frees the worker there. Inline: every
+ * submission makes one (its other helpers are in tp-job.c). */
+static inline TpJob *
+tp_job_new (TpPool              *pool,
+            GMainContext        *context,
+            TpSubmitFlags        flags,
+            int                  weight,
+            GTaskThreadFunc      job_func,
+            gpointer             job_data,
+            GDestroyNotify       job_data_destroy,
+            GCancellable        *cancellable,
+            GAsyncReadyCallback  callback,
+            gpointer             user_data)
+{
+  /* Field by field: a compound literal is a block clear of the record (rep
+   * stos), then a read of the flags byte that waits for the clear to drain */
+  TpJob *job = tp_job_alloc ();
+
+  job->prev = NULL;
+  job->next = NULL;
+  job->task = NULL;
+  job->pool = pool;
+  job->func = job_func;
+  job->cancellable = cancellable != NULL ? cancellable : pool->cancellable;
+  job->cancel_id = 0;
+  job->weight = weight;
+  job->state = TP_JOB_NEW;
+  job->delivered = FALSE;
+  job->bits = 0;
+  job->in_thread = (flags & TP_SUBMIT_IN_THREAD) != 0;
+  job->deferred = (flags & TP_SUBMIT_IN_THREAD) == 0 && context != pool->context;
+  job->job_data = job_data;
+  job->job_data_destroy = job_data_destroy;
+  job->callback = callback;
+  job->user_data = user_data;
+  job->context = context;
+  job->queue_data = NULL;
+  job->sequence = 0;
+  job->extra = NULL;
+  /* A deferred job waits without a task. A thread job is hooked by its
+   * worker, but takes its references here, where the pool's reference count
+   * is in this thread's cache: on a worker each was a cache miss. */
+  if (job->deferred || job->in_thread)
+    tp_job_take_refs (job);
+  if (!job->deferred)
+    job->task = tp_job_make_task (job);
+  return job;
+}
+
+/* Inline: every job is pushed and popped once (tp-queue.c says why the
+ * lengths are compared) */
+static inline void
+tp_pool_queue_check_length (TpPool     *self,
+                            TpQueue    *queue,
+                            const char *after)
+{
+  guint length = self->queue_vt->length (queue->strategy_queue);
+
+  if (G_UNLIKELY (length != queue->jobs.length))
+    tp_pool_queue_broke_length (self, queue, length, queue->jobs.length, after);
+}
+
+static inline void
+tp_pool_queue_push (TpPool  *self,
+                    TpQueue *queue,
+                    TpJob   *job)
+{
+  tp_job_list_push_tail (&queue->jobs, job);
+  if (G_UNLIKELY (self->queue_broken))
+    return;
+  self->queue_vt->push (queue->strategy_queue, job);
+  tp_pool_queue_check_length (self, queue, "push()");
+}
+
+/* @expected: the state of the jobs in @queue (queued, or held by a gate).
+ * Its length right before, and right now one less: the job the strategy
+ * returned is one it had, still queued (a pop that returns a job it keeps,
+ * or one it gave before, leaves its length as it was). */
+static inline TpJob *
+tp_pool_queue_pop (TpPool     *self,
+                   TpQueue    *queue,
+                   TpJobPlace  expected)
+{
+  TpJob *job;
+  guint length;
+
+  if (queue->jobs.length == 0)
+    return NULL;
+  if (G_UNLIKELY (self->queue_broken))
+    return tp_job_list_pop_head (&queue->jobs);
+
+  job = self->queue_vt->pop (queue->strategy_queue);
+  length = self->queue_vt->length (queue->strategy_queue);
+  if (G_UNLIKELY (job == NULL || length != queue->jobs.length - 1 ||
+                  job->pool != self || job->state != expected))
+    return tp_pool_queue_pop_broken (self, queue, job, length);
+  tp_job_list_unlink (&queue->jobs, job);
+  return job;
+}
 
 /* Internals the tests and the bench read */
 guint64     tp_pool_get_submitted          (TpPool        *self);

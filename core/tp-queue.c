@@ -43,7 +43,7 @@ tp_pool_queue_clear (TpPool  *self,
 }
 
 /* The strategy broke its contract: once per pool, a critical that names it */
-static void
+void
 tp_pool_queue_broke (TpPool     *self,
                      const char *what)
 {
@@ -59,33 +59,18 @@ tp_pool_queue_broke (TpPool     *self,
          what);
 }
 
-static inline void
-tp_pool_queue_check_length (TpPool     *self,
+/* The strategy's length after @after was not the pool's count */
+void
+tp_pool_queue_broke_length (TpPool     *self,
                             TpQueue    *queue,
+                            guint       length,
+                            guint       expected,
                             const char *after)
 {
-  guint length = self->queue_vt->length (queue->strategy_queue);
+  g_autofree char *what =
+    g_strdup_printf ("reports %u jobs after %s, where %u are queued", length, after, expected);
 
-  if (G_UNLIKELY (length != queue->jobs.length))
-    {
-      g_autofree char *what =
-        g_strdup_printf ("reports %u jobs after %s, where %u are queued", length, after,
-                         queue->jobs.length);
-
-      tp_pool_queue_broke (self, what);
-    }
-}
-
-void
-tp_pool_queue_push (TpPool  *self,
-                    TpQueue *queue,
-                    TpJob   *job)
-{
-  tp_job_list_push_tail (&queue->jobs, job);
-  if (G_UNLIKELY (self->queue_broken))
-    return;
-  self->queue_vt->push (queue->strategy_queue, job);
-  tp_pool_queue_check_length (self, queue, "push()");
+  tp_pool_queue_broke (self, what);
 }
 
 /* A job older than some queued ones (one a gate gave back) at its place */
@@ -107,47 +92,21 @@ tp_pool_queue_requeue (TpPool  *self,
   tp_pool_queue_check_length (self, queue, requeue != NULL ? "requeue()" : "push()");
 }
 
-/* @expected: the state of the jobs in @queue (queued, or held by a gate) */
+/* pop() broke the contract: @job is what it returned, @length its length
+ * then; the pool's own list gives the job instead */
 TpJob *
-tp_pool_queue_pop (TpPool    *self,
-                   TpQueue   *queue,
-                   TpJobPlace expected)
+tp_pool_queue_pop_broken (TpPool  *self,
+                          TpQueue *queue,
+                          TpJob   *job,
+                          guint    length)
 {
-  TpJob *job;
-  guint length;
-
-  if (queue->jobs.length == 0)
-    return NULL;
-  if (G_UNLIKELY (self->queue_broken))
-    return tp_job_list_pop_head (&queue->jobs);
-
-  job = self->queue_vt->pop (queue->strategy_queue);
-  if (G_UNLIKELY (job == NULL))
-    {
-      tp_pool_queue_broke (self, "pop() returned no job while jobs are queued");
-      return tp_job_list_pop_head (&queue->jobs);
-    }
-
-  /* Its length right before, and right now one less: the job it returned
-   * is one it had, still queued (a pop that returns a job it keeps, or one
-   * it gave before, leaves its length as it was) */
-  length = self->queue_vt->length (queue->strategy_queue);
-  if (G_UNLIKELY (length != queue->jobs.length - 1))
-    {
-      g_autofree char *what =
-        g_strdup_printf ("reports %u jobs after pop(), where %u are queued", length,
-                         queue->jobs.length - 1);
-
-      tp_pool_queue_broke (self, what);
-      return tp_job_list_pop_head (&queue->jobs);
-    }
-  if (G_UNLIKELY (job->pool != self || job->state != expected))
-    {
-      tp_pool_queue_broke (self, "pop() returned a job that is not queued");
-      return tp_job_list_pop_head (&queue->jobs);
-    }
-  tp_job_list_unlink (&queue->jobs, job);
-  return job;
+  if (job == NULL)
+    tp_pool_queue_broke (self, "pop() returned no job while jobs are queued");
+  else if (length != queue->jobs.length - 1)
+    tp_pool_queue_broke_length (self, queue, length, queue->jobs.length - 1, "pop()");
+  else
+    tp_pool_queue_broke (self, "pop() returned a job that is not queued");
+  return tp_job_list_pop_head (&queue->jobs);
 }
 
 void

@@ -28,8 +28,9 @@ tp_pool_refusal_locked (TpPool *self)
     }
 }
 
-/* Every submission comes here: @options may be NULL */
-static void
+/* Every submission comes here: @options may be NULL. Inline in each of
+ * its callers: one call less on every submission. */
+G_ALWAYS_INLINE static inline void
 tp_pool_submit_job (TpPool              *self,
                     TpSubmitFlags        flags,
                     int                  weight,
