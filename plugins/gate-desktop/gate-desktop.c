@@ -374,7 +374,7 @@ power_read_config (GKeyFile     *config,
     {
       g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG,
                    "Key “low-memory-ms” in group “%s” does nothing without “low-memory-limit”: "
-                   "set both, or neither", group);
+                   "set both, or remove it", group);
       return FALSE;
     }
   if (!out->power_saver_set && !out->low_memory_set)
