@@ -126,19 +126,19 @@ network_is_open_locked (NetworkGate *self)
   return self->available && !(self->hold_metered && self->metered);
 }
 
-/* Copies the monitor's state; wakes the pool when jobs may start again */
+/* Copies the monitor's state; wakes the pool when jobs may start again.
+ * Read under the lock: a copy made at create on one thread cannot then
+ * overwrite a newer one that a signal made on another. */
 static void
 network_update (NetworkGate     *self,
                 GNetworkMonitor *monitor)
 {
-  gboolean available = g_network_monitor_get_network_available (monitor);
-  gboolean metered = g_network_monitor_get_network_metered (monitor);
   gboolean was_open;
 
   g_mutex_lock (&self->lock);
   was_open = network_is_open_locked (self);
-  self->available = available;
-  self->metered = metered;
+  self->available = g_network_monitor_get_network_available (monitor);
+  self->metered = g_network_monitor_get_network_metered (monitor);
   if (!was_open && network_is_open_locked (self) && self->host != NULL)
     tp_gate_host_wake (self->host);
   g_mutex_unlock (&self->lock);
@@ -315,14 +315,16 @@ power_gate_release (gpointer  data,
   g_atomic_rc_box_release_full (data, power_gate_clear);
 }
 
-/* Copies the monitor's state; wakes the pool when the cap rises */
+/* Copies the monitor's state, under the lock as network_update() does;
+ * wakes the pool when the cap rises */
 static void
 power_update (PowerGate            *self,
               GPowerProfileMonitor *monitor)
 {
-  gboolean enabled = g_power_profile_monitor_get_power_saver_enabled (monitor);
+  gboolean enabled;
 
   g_mutex_lock (&self->lock);
+  enabled = g_power_profile_monitor_get_power_saver_enabled (monitor);
   if (self->power_saver && !enabled && self->host != NULL)
     tp_gate_host_wake (self->host);
   self->power_saver = enabled;
