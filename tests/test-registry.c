@@ -1094,8 +1094,10 @@ test_gate_lookup (void)
   g_assert_error (error, TP_POOL_ERROR, TP_POOL_ERROR_PLUGIN);
   assert_contains (error->message, "No gate “nosuch” in the plugin path");
   gates = list_after (error->message, "available gates: ");
-  /* With the bundled gates, which TASKPOOL_PLUGIN_PATH finds */
-  g_assert_cmpstr (gates, ==, ITEM ("minimal, per-key, rate, silent, ticket"));
+  /* The fixture's, beside the bundled ones found through TASKPOOL_PLUGIN_PATH */
+  assert_contains (gates, ITEM ("minimal"));
+  assert_contains (gates, ITEM ("silent"));
+  assert_contains (gates, ITEM ("ticket"));
   assert_not_contains (error->message, "failed to load");
 
   /* Names are process-wide, and a queue or scaler name is not a gate's */
