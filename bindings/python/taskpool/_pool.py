@@ -40,7 +40,8 @@ _UNSUPPORTED = {
 }
 _INT_MIN, _INT_MAX = -2**31, 2**31 - 1
 
-_NEW, _RUNNING, _CLOSING, _CLOSED = range(4)
+_NEW, _RUNNING, _PAUSED, _CLOSING, _CLOSED = range(5)
+_STATES = ('new', 'running', 'paused', 'closing', 'closed')
 
 
 def _milliseconds(name, value):
@@ -158,10 +159,7 @@ class Pool:
         self._submit_full = gpool.submit_full_async
 
     def __repr__(self):
-        state = ('new', 'running', 'closing', 'closed')[self._state]
-        if self._state == _RUNNING and self._gpool.get_paused():
-            state = 'paused'
-        return (f'<{type(self).__name__} {self.kind} {state} size={self.size} '
+        return (f'<{type(self).__name__} {self.kind} {_STATES[self._state]} size={self.size} '
                 f'running={self.running} waiting={self.waiting}>')
 
     # Life cycle
@@ -171,7 +169,11 @@ class Pool:
         return self
 
     async def __aexit__(self, exc_type, exc, tb):
-        await self.close()
+        # As the seed, a block that ends well waits for every queued job. One that raises
+        # (or is cancelled) does not wait for work nobody will use: as a TaskGroup does, the
+        # queued jobs fail with PoolClosed and the running coroutine jobs are cancelled
+        failed = exc_type is not None
+        await self.close(discard_queued=failed, cancel_running=failed)
 
     def start(self):
         """Starts the workers and accepts jobs; returns an awaitable.
@@ -187,7 +189,8 @@ class Pool:
             self._gpool.start()
         except GLib.Error as error:
             raise exception_from_gerror(error) from None
-        self._state = _RUNNING
+        if self._state == _NEW:
+            self._state = _RUNNING
         return self._done(loop, None)
 
     def close(self, *, discard_queued=False, cancel_running=False):
@@ -241,14 +244,16 @@ class Pool:
         once; the awaitable gives the new value of `paused`.
         """
         loop = self._own_loop('pause()')
-        if self._state != _RUNNING:
-            raise NotAvailable(f'pause() needs a started pool that is not closed; this one is '
-                               f'{("new", "running", "closing", "closed")[self._state]}')
-        if self._gpool.get_paused():
-            self._gpool.resume()
-        else:
+        if self._state == _RUNNING:
             self._gpool.pause()
-        return self._done(loop, self._gpool.get_paused())
+            self._state = _PAUSED
+        elif self._state == _PAUSED:
+            self._gpool.resume()
+            self._state = _RUNNING
+        else:
+            raise NotAvailable(f'pause() needs a started pool that is not closed; this one is '
+                               f'{_STATES[self._state]}')
+        return self._done(loop, self._state == _PAUSED)
 
     def scale(self, number):
         """Adds `number` workers, or retires `-number`; returns an awaitable.
@@ -264,10 +269,10 @@ class Pool:
             raise TypeError(f'scale() takes an int, not {type(number).__name__}')
         if not _INT_MIN <= number <= _INT_MAX:
             raise ValueError(f'scale() takes a number of workers, not {number}')
-        if self._state != _RUNNING:
-            if self._state != _NEW:
-                raise NotAvailable('the pool is closed: it cannot scale')
+        if self._state == _NEW:
             return self._done(loop, self._gpool.scale(number))
+        if self._state >= _CLOSING:
+            raise NotAvailable('the pool is closed: it cannot scale')
         scaled = loop.create_future()
 
         def scale_done(gpool, result):
@@ -336,8 +341,9 @@ class Pool:
         if key is not None or queue_timeout is not None or run_timeout is not None:
             _job_options(key, queue_timeout, run_timeout)
         if self._state != _RUNNING:
-            raise NotAvailable(('the pool is not started: await start() first',
-                                '', 'the pool is closing', 'the pool is closed')[self._state])
+            raise NotAvailable(('the pool is not started: await start() first', '',
+                                'the pool is paused: pause() again to resume it',
+                                'the pool is closing', 'the pool is closed')[self._state])
 
         if known.is_async:
             job = _jobs.new_job(loop, self._dispatcher, func, args, kwargs)
@@ -430,7 +436,7 @@ class Pool:
 
         The seed's meaning: True whenever `submit()` would raise `NotAvailable`.
         """
-        return self._state != _RUNNING or self._gpool.get_paused()
+        return self._state != _RUNNING
 
     @property
     def closed(self):
