@@ -409,7 +409,7 @@ class _Worker(collections.abc.Coroutine):
         return self.send(None)
 
     def _step(self, value, exception):
-        started = _monotonic()
+        started = None
         while True:
             job = self._job
             if job is None:
@@ -420,7 +420,9 @@ class _Worker(collections.abc.Coroutine):
                 if job is None:
                     self.dispatcher.workers.discard(self)
                     raise StopIteration
-                if _monotonic() - started > STEP_BUDGET:
+                if started is None:
+                    started = _monotonic()
+                elif _monotonic() - started > STEP_BUDGET:
                     return None  # a bare yield: the Task runs again after the loop's callbacks
                 self.next = None
                 if job.done():  # cancelled after the pool had started it
