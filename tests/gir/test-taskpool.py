@@ -197,6 +197,47 @@ class SeedApiTest(PoolTestCase):
             self.assertIsInstance(job, asyncio.Future)
             self.assertEqual(await job, 42)
 
+    async def test_job_future(self):
+        """A Job is an asyncio future whose result only its job sets; its done callbacks run
+        in their contexts, in order, and one that raises goes to the loop's handler"""
+        var = contextvars.ContextVar('var', default='unset')
+        calls = []
+        handled = []
+        self.loop.set_exception_handler(lambda loop, context: handled.append(context))
+
+        def callback(name):
+            def done(job):
+                calls.append((name, var.get(), job.result()))
+                if name == 'raises':
+                    raise ValueError('in a callback')
+            return done
+
+        async with taskpool.Pool() as pool:
+            release = asyncio.Event()
+            job = pool.submit(release.wait)
+            with self.assertRaises(RuntimeError):
+                job.set_result(1)
+            with self.assertRaises(RuntimeError):
+                job.set_exception(ValueError())
+            removed = callback('removed')
+            for name in ('first', 'raises', 'third'):
+                var.set(name)
+                job.add_done_callback(callback(name))
+            job.add_done_callback(removed)
+            job.add_done_callback(removed)
+            self.assertEqual(job.remove_done_callback(removed), 2)
+            self.assertEqual(job.remove_done_callback(removed), 0)
+            release.set()
+            self.assertIs(await job, True)
+            late = self.loop.create_future()
+            job.add_done_callback(late.set_result)  # on a done job: soon
+            self.assertIs(await late, job)
+        self.assertEqual(calls, [('first', 'first', True), ('raises', 'raises', True),
+                                 ('third', 'third', True)])
+        self.assertEqual(len(handled), 1)
+        self.assertIs(handled[0]['future'], job)
+        self.assertIsInstance(handled[0]['exception'], ValueError)
+
     async def test_repr(self):
         """A pool's repr says its kind, state and counts"""
         pool = taskpool.AioFixedTaskPoolPriority(size=2)

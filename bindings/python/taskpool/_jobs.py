@@ -39,6 +39,7 @@ _future_cancel = _Future.cancel
 _copy_context = contextvars.copy_context
 _monotonic = time.monotonic
 _CoroutineType = types.CoroutineType
+_NOT_ENDED = object()  # the error of a job that has not ended
 
 # How long a worker runs jobs that end without awaiting before it lets the loop
 # run other callbacks: as long as a job of a pool takes no worker from another
@@ -125,10 +126,13 @@ def positional(func_args):
                     f'not {type(func_args).__name__}')
 
 
+_NO_KEYWORDS = {}  # never changed: `**` copies it
+
+
 def keywords(func_kwargs):
     """The job's keyword arguments as a dict: a mapping with string keys, or None for none."""
     if func_kwargs is None:
-        return {}
+        return _NO_KEYWORDS
     if not isinstance(func_kwargs, collections.abc.Mapping):
         raise TypeError(f'func_kwargs must be a dict of the job\'s keyword arguments, '
                         f'not {type(func_kwargs).__name__}')
@@ -172,29 +176,42 @@ class Job(_Future):
     RuntimeError, as they do on an asyncio Task.
     """
 
-    __slots__ = ('_func', '_args', '_kwargs', '_context', '_gtask', '_worker', '_outcome',
-                 '_dispatcher', '_done_callbacks')
+    __slots__ = ('_func', '_args', '_kwargs', '_context', '_gtask', '_worker', '_value',
+                 '_error', '_dispatcher', '_callback', '_callback_context', '_callbacks')
 
     # Its done callbacks are kept here rather than by asyncio.Future, which would schedule
-    # each of them alone: the pool's dispatcher runs those of many jobs in one loop callback
+    # each of them alone: the pool's dispatcher runs those of many jobs in one loop callback.
+    # The first, usually the only one, is kept without a list: thousands of jobs waiting in
+    # a queue are thousands of objects for the garbage collector to go through.
 
     def add_done_callback(self, fn, *, context=None):
         if context is None:
             context = _copy_context()
         if self.done():
             self.get_loop().call_soon(fn, self, context=context)
-        elif self._done_callbacks is None:
-            self._done_callbacks = [(fn, context)]
+        elif self._callback is None:
+            self._callback = fn
+            self._callback_context = context
+        elif self._callbacks is None:
+            self._callbacks = [(fn, context)]
         else:
-            self._done_callbacks.append((fn, context))
+            self._callbacks.append((fn, context))
 
     def remove_done_callback(self, fn):
-        callbacks = self._done_callbacks
-        if not callbacks:
-            return 0
+        callbacks = self._take_done_callbacks()
         kept = [callback for callback in callbacks if callback[0] != fn]
-        self._done_callbacks = kept
+        for kept_fn, context in kept:
+            self.add_done_callback(kept_fn, context=context)
         return len(callbacks) - len(kept)
+
+    def _take_done_callbacks(self):
+        if self._callback is None:
+            return []
+        callbacks = [(self._callback, self._callback_context)]
+        if self._callbacks is not None:
+            callbacks += self._callbacks
+        self._callback = self._callback_context = self._callbacks = None
+        return callbacks
 
     def set_result(self, result):
         raise RuntimeError('a Job takes its result from its job, not from set_result()')
@@ -205,7 +222,7 @@ class Job(_Future):
     def cancel(self, msg=None):
         if not _future_cancel(self, msg=msg):
             return False
-        if self._done_callbacks:
+        if self._callback is not None:
             self._dispatcher.call_done_callbacks(self)
         worker = self._worker
         if worker is not None:
@@ -217,7 +234,9 @@ class Job(_Future):
         gtask = self._gtask
         self._gtask = None
         self._worker = None
-        self._outcome = (result, exception)
+        self._func = self._args = self._kwargs = self._context = None
+        self._value = result
+        self._error = exception
         if exception is None:
             gtask.return_boolean(True)
         else:
@@ -226,8 +245,8 @@ class Job(_Future):
     def _deliver(self, gpool, result):
         if self.done():  # cancelled by its awaiter
             return
-        outcome = self._outcome
-        if outcome is None:
+        exception = self._error
+        if exception is _NOT_ENDED:
             # The job never ran: the pool refused, discarded or cancelled it
             try:
                 gpool.submit_value_finish(result)
@@ -236,12 +255,14 @@ class Job(_Future):
             else:
                 self._fail(RuntimeError('libtaskpool reported a job that never ran as done'))
             return
-        value, exception = outcome
         if exception is None:
+            value = self._value
+            self._value = None
             _future_set_result(self, value)
-            if self._done_callbacks:
+            if self._callback is not None:
                 self._dispatcher.call_done_callbacks(self)
         else:
+            self._error = None
             self._fail(exception)
 
     def _fail(self, exception):
@@ -254,7 +275,7 @@ class Job(_Future):
             _future_set_exception(self, error)
         else:
             _future_set_exception(self, exception)
-        if self._done_callbacks:
+        if self._callback is not None:
             self._dispatcher.call_done_callbacks(self)
 
 
@@ -266,9 +287,10 @@ def new_job(loop, dispatcher, func, args, kwargs):
     job._context = _copy_context()
     job._gtask = None
     job._worker = None
-    job._outcome = None
+    job._value = None
+    job._error = _NOT_ENDED
     job._dispatcher = dispatcher
-    job._done_callbacks = None
+    job._callback = job._callback_context = job._callbacks = None
     return job
 
 # }}}
@@ -318,8 +340,7 @@ class Dispatcher:
         jobs = self.done
         self.done = []
         for index, job in enumerate(jobs):
-            callbacks = job._done_callbacks
-            job._done_callbacks = None
+            callbacks = job._take_done_callbacks()
             for position, (fn, context) in enumerate(callbacks):
                 try:
                     context.run(fn, job)
@@ -328,8 +349,8 @@ class Dispatcher:
                     # when it runs again
                     rest = callbacks[position + 1:]
                     if rest:
-                        job._done_callbacks = rest
-                        jobs[index] = job
+                        job._callback, job._callback_context = rest[0]
+                        job._callbacks = rest[1:] or None
                     else:
                         index += 1
                     if jobs[index:]:
