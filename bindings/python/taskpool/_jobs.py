@@ -80,14 +80,16 @@ class _Callable:
 
 # Keyed by the function (the function of a bound method), and dropped with it
 _callables = weakref.WeakKeyDictionary()
-_last = (None, None)  # the function submitted last, and what is known of it
+# The function submitted last, weakly, and what is known of it: a stream of jobs of one function
+# skips the lookup
+_last = (lambda: None, None)
 
 
 def describe(func):
     """Checks that `func` can be a job and says how it runs; raises TypeError otherwise."""
     global _last
-    last_func, known = _last
-    if func is last_func:
+    last_ref, known = _last
+    if last_ref() is func:
         return known
     key = getattr(func, '__func__', func)
     try:
@@ -110,7 +112,7 @@ def describe(func):
             except TypeError:
                 pass
     if key is func:
-        _last = (func, known)
+        _last = (weakref.ref(func), known)
     return known
 
 
@@ -493,9 +495,11 @@ class _Worker(collections.abc.Coroutine):
         return asked
 
     def _uncancel(self):
+        uncancel = getattr(self.task, 'uncancel', None)  # Python 3.11: Task counts cancellations
         while self._cancels:
             self._cancels -= 1
-            self.task.uncancel()
+            if uncancel is not None:
+                uncancel()
 
     def _leave(self):
         """The Task ends on an exception of its own: another worker takes the next job."""

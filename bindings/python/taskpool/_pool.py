@@ -231,9 +231,9 @@ class Pool:
             self._context.pop_thread_default()
         if cancel_running and self._dispatcher is not None:
             for worker in list(self._dispatcher.workers):
-                job = worker.job
-                if job is not None:
-                    job.cancel()
+                for job in (worker.job, worker.next):  # the next one already has its slot
+                    if job is not None:
+                        job.cancel()
         return closed
 
     def pause(self):
