@@ -11,7 +11,8 @@
 #
 # From the build tree:
 #
-#   meson devenv -C _build env PYTHONPATH=../bindings/python /usr/bin/python3 ../examples/seed-example.py
+#   meson devenv -C _build env PYTHONPATH=../bindings/python \
+#     /usr/bin/python3 ../examples/seed-example.py
 
 import asyncio
 import time

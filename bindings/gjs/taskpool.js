@@ -45,7 +45,8 @@ function makeKeyfile(group, kind, options) {
         else if (Array.isArray(value) && value.every(item => typeof item === 'string'))
             keyfile.set_string_list(group, key, value);
         else
-            throw new TypeError(`Pool option ${name} takes an integer, a boolean, a string or an array of strings, not ${value}`);
+            throw new TypeError(`Pool option ${name} takes an integer, a boolean, a string or an ` +
+                `array of strings, not ${value}`);
     }
     return keyfile;
 }
@@ -126,8 +127,10 @@ export class Pool {
 
     /** Pauses a pool that accepts jobs, or resumes a paused one; returns the new `paused`. */
     pause() {
-        if (this.#state !== 'running')
-            throw new Error(`pause() needs a started pool that is not closed; this one is ${this.#state}`);
+        if (this.#state !== 'running') {
+            throw new Error(
+                `pause() needs a started pool that is not closed; this one is ${this.#state}`);
+        }
         if (this.#pool.get_paused())
             this.#pool.resume();
         else
@@ -167,7 +170,8 @@ export class Pool {
         if (this.#state === 'closed')
             return Promise.resolve();
         this.#state = 'closing';
-        const flags = discardQueued ? TaskPool.CloseFlags.DISCARD_QUEUED : TaskPool.CloseFlags.DRAIN;
+        const flags = discardQueued
+            ? TaskPool.CloseFlags.DISCARD_QUEUED : TaskPool.CloseFlags.DRAIN;
         return new Promise((resolve, reject) => {
             this.#pool.close_async(flags, null, (pool, result) => {
                 try {
@@ -192,8 +196,10 @@ export class Pool {
      *   integer
      */
     submit(job, {weight = this.#defaultWeight} = {}) {
-        if (typeof job !== 'function')
-            throw new TypeError(`A job is a function that returns a value or a Promise, not ${job}`);
+        if (typeof job !== 'function') {
+            throw new TypeError(
+                `A job is a function that returns a value or a Promise, not ${job}`);
+        }
         if (!Number.isInteger(weight) || weight < INT_MIN || weight > INT_MAX)
             throw new TypeError(`weight must be an integer, not ${weight}`);
         let outcome = null;

@@ -50,7 +50,8 @@ AioFixedTaskPoolLifo = _seed_class(
 AioFixedTaskPoolPriority = _seed_class(
     'AioFixedTaskPoolPriority', 'fixed-priority', 'A pool of a fixed size, smallest weight first')
 AioAutoScaleTaskPoolSimple = _seed_class(
-    'AioAutoScaleTaskPoolSimple', 'autoscale-simple', 'A pool that scales itself, first in first out')
+    'AioAutoScaleTaskPoolSimple', 'autoscale-simple',
+    'A pool that scales itself, first in first out')
 AioAutoScaleTaskPoolLifo = _seed_class(
     'AioAutoScaleTaskPoolLifo', 'autoscale-lifo', 'A pool that scales itself, last in first out')
 AioAutoScaleTaskPoolPriority = _seed_class(
