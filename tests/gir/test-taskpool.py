@@ -680,6 +680,84 @@ class CancelAndCloseTest(PoolTestCase):
             with self.assertRaises(asyncio.CancelledError):
                 await jobs[0]
 
+    async def test_worker_task_cancelled(self):
+        """A cancellation of a worker's Task itself (asyncio.run() cancels every Task as it
+        ends) reaches the running job, and ends that Task; the next jobs run on another worker"""
+        started = asyncio.Event()
+        tasks = []
+
+        async def forever():
+            tasks.append(asyncio.current_task())
+            started.set()
+            await asyncio.Event().wait()
+
+        async def which_task():
+            return asyncio.current_task()
+
+        async with taskpool.Pool(size=1) as pool:
+            running = pool.submit(forever)
+            later = [pool.submit(which_task) for _ in range(3)]
+            await started.wait()
+            tasks[0].cancel()
+            with self.assertRaises(asyncio.CancelledError):
+                await running
+            others = await asyncio.gather(*later)
+            self.assertTrue(tasks[0].cancelled())
+            self.assertNotIn(tasks[0], others)
+
+    async def test_worker_task_cancelled_between_jobs(self):
+        """A cancellation of a worker's Task that arrives between two jobs ends that Task and
+        cancels no job"""
+        budget = _jobs.STEP_BUDGET
+        _jobs.STEP_BUDGET = -1  # a worker lets the loop run between any two jobs
+        self.addCleanup(setattr, _jobs, 'STEP_BUDGET', budget)
+
+        async def which_task():
+            return asyncio.current_task()
+
+        async with taskpool.Pool(size=1) as pool:
+            first = pool.submit(which_task)
+            rest = [pool.submit(which_task) for _ in range(3)]
+            worker = await first
+            worker.cancel()  # the worker yielded after the first job, before the second
+            others = await asyncio.gather(*rest)
+            self.assertTrue(worker.cancelled())
+            self.assertNotIn(worker, others)
+
+    async def test_job_cancelling_its_task(self):
+        """A job that cancels its Task, and returns or takes the cancellation back, ends its
+        worker's Task: the next job, on another worker, is not cancelled"""
+        started = asyncio.Event()
+        tasks = []
+
+        async def cancel_own_task():
+            asyncio.current_task().cancel()
+            return asyncio.current_task()
+
+        async def swallow():
+            tasks.append(asyncio.current_task())
+            started.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                return asyncio.current_task()
+
+        async def awaits_then_returns():
+            await asyncio.sleep(0)
+            return asyncio.current_task()
+
+        async with taskpool.Pool(size=1) as pool:
+            for job in (cancel_own_task, swallow):
+                with self.subTest(job=job.__name__):
+                    ended = pool.submit(job)
+                    after = pool.submit(awaits_then_returns)
+                    if job is swallow:
+                        await started.wait()
+                        tasks[0].cancel()
+                    worker = await ended
+                    self.assertNotEqual(await after, worker)
+                    self.assertTrue(worker.cancelled())
+
     async def test_close_drains(self):
         """close() stops accepting at once and runs every queued job first"""
         pool = taskpool.Pool(size=1)

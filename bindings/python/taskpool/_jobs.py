@@ -416,6 +416,11 @@ class _Worker(collections.abc.Coroutine):
                 # Asked for a job that ended in the step that asked: not the next job's
                 self._uncancel()
                 return self._step(None, None)
+        elif self._job is None:
+            # Thrown into the worker's Task between two jobs: a cancellation of the Task
+            # itself, which ends with it; another worker takes the next job
+            self._leave()
+            raise exception
         return self._step(None, exception)
 
     def close(self):
@@ -477,6 +482,9 @@ class _Worker(collections.abc.Coroutine):
                     # the Task ends with it, as any Task would
                     self._leave()
                     raise
+            if self._task_cancelled():
+                self._leave()
+                raise _CancelledError()
             value = exception = None
 
     def _end(self, job, result, exception):
@@ -493,6 +501,15 @@ class _Worker(collections.abc.Coroutine):
         finally:
             dispatcher.handoff = None
         return asked
+
+    def _task_cancelled(self):
+        """Whether the Task was cancelled, other than through a job's future, while the job that
+        just ended ran, and nothing took the cancellation back (asyncio.timeout() and TaskGroup
+        do): asyncio.run() cancels every Task when it ends, and a worker must end then."""
+        if self._cancel_pending:
+            return False
+        cancelling = getattr(self.task, 'cancelling', None)  # Python 3.11
+        return cancelling is not None and cancelling() > 0
 
     def _uncancel(self):
         uncancel = getattr(self.task, 'uncancel', None)  # Python 3.11: Task counts cancellations
