@@ -403,20 +403,22 @@ class ExceptionTest(PoolTestCase):
         gc.disable()
         self.addCleanup(gc.enable)
 
-    async def check_delivered_at_once(self, pool, failing, error):
+    async def check_delivered_at_once(self, pool, failing, error, counted=True):
         """The failing job's exception reaches its awaiter while another job holds a worker,
-        and the failed job's worker is free at once"""
-        release = asyncio.Event()
-        holder = pool.submit(release.wait)
+        and the failed job's worker is free: another job runs on it meanwhile"""
+        holder, release = await self.holding(pool)
         with self.assertRaises(type(error)) as raised:
             await pool.submit(failing)
         self.assertIs(raised.exception, error)
         self.assertFalse(holder.done())
-        self.assertEqual(pool.running, 1)
+        if counted:
+            # The worker of a thread job leaves it on its thread once the job has returned,
+            # which may be a moment after the awaiter has its exception
+            self.assertEqual(pool.running, 1)
         self.assertEqual(await pool.submit(answer), 42)  # on the freed worker
         self.assertFalse(holder.done())
         release.set()
-        self.assertIs(await holder, True)
+        self.assertEqual(await holder, 'held')
 
     async def test_coroutine_job(self):
         """A coroutine job's exception is the awaiter's, that object, at once"""
@@ -447,7 +449,7 @@ class ExceptionTest(PoolTestCase):
             raise error
 
         async with taskpool.Pool(size=2) as pool:
-            await self.check_delivered_at_once(pool, failing, error)
+            await self.check_delivered_at_once(pool, failing, error, counted=False)
 
     async def test_executor_job(self):
         """A job run in the pool's executor: its exception too"""
