@@ -189,13 +189,14 @@ export class Pool {
      * Submits a job.
      * @param {function(): *} job - called with no argument when the job gets a worker; it
      *   returns a value, or a Promise that keeps the worker busy until it settles
-     * @param {object} how - `weight`: the smallest runs first in a priority pool
+     * @param {object} how - `weight`: the smallest runs first in a priority pool; `noWait`:
+     *   fail with TaskPool.PoolError.FULL rather than wait for room in a full queue
      * @returns {Promise<*>} what the job returned; rejected with what it threw, or with the
      *   GLib.Error of a job the pool could not run (TaskPool.PoolError)
      * @throws {TypeError} at once, for a job that is not a function or a weight that is not an
      *   integer
      */
-    submit(job, {weight = this.#defaultWeight} = {}) {
+    submit(job, {weight = this.#defaultWeight, noWait = false} = {}) {
         if (typeof job !== 'function') {
             throw new TypeError(
                 `A job is a function that returns a value or a Promise, not ${job}`);
@@ -231,7 +232,8 @@ export class Pool {
         };
 
         return new Promise((resolve, reject) => {
-            this.#pool.submit_full_async(TaskPool.SubmitFlags.DEFAULT, weight, run, null,
+            const flags = noWait ? TaskPool.SubmitFlags.NO_WAIT : TaskPool.SubmitFlags.DEFAULT;
+            this.#pool.submit_full_async(flags, weight, run, null,
                 (pool, result) => {
                     if (outcome !== null) {
                         if (outcome.failed)

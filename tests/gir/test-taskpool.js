@@ -193,6 +193,21 @@ async function testPauseScaleClose() {
     check(same(await Promise.all(rest), [1, 2]), 'close() runs the queued jobs first');
 }
 
+async function testQueueCapacity() {
+    const pool = new Pool('fixed-simple', {size: 1, queueCapacity: 1});
+    pool.start();
+    const holder = await holding(pool);
+    const queued = pool.submit(() => 'queued');
+    check(isPoolError(await rejection(pool.submit(() => 1, {noWait: true})),
+        TaskPool.PoolError.FULL), 'noWait on a full queue rejects with FULL');
+    const waits = pool.submit(() => 'waited');
+    check(pool.waiting === 1, 'a submission to a full queue waits for room');
+    holder.release.resolve();
+    check(same(await Promise.all([holder.job, queued, waits]), ['held', 'queued', 'waited']),
+        'the waiting submission runs once there is room');
+    await pool.close();
+}
+
 function testRefused() {
     let error = null;
     try {
@@ -246,6 +261,7 @@ await testOrder('fixed-lifo', [5, 4, 3, 2, 1, 0]);
 await testOrder('fixed-priority', [1, 3, 5, 4, 2, 0]);
 await testOrder('autoscale-priority', [1, 3, 5, 4, 2, 0]);
 await testPauseScaleClose();
+await testQueueCapacity();
 await testRefused();
 print(`1..${checks}`);
 System.exit(failures === 0 ? 0 : 1);
