@@ -19,7 +19,9 @@
 #   meson devenv -C _build env PYTHONPATH=../bindings/python /usr/bin/python3 ../bench/python-w1.py
 #
 # Options: --jobs N (100 000), --at-once N (16), --runs N (5), --kind KIND (fixed-simple),
-# --quick (2000 jobs, 1 run: a smoke run).
+# --quick (2000 jobs, 1 run: a smoke run), --gi-cost (also time a job's crossings into GLib
+# through PyGObject, without the package: a submission with its two closures, and without the
+# callback's).
 
 import argparse
 import asyncio
@@ -28,6 +30,7 @@ import threading
 import time
 
 import taskpool
+from gi.repository import GLib, TaskPool
 
 
 async def noop():
@@ -99,6 +102,42 @@ def semaphore_on_asyncio_loop(options):
     return rates
 
 
+def gi_cost(jobs):
+    """Microseconds per job of the bare GObject API from Python, on GLib's default context."""
+    keyfile = GLib.KeyFile()
+    keyfile.set_value('pool', 'size', '16')
+    pool = TaskPool.Pool.new_from_keyfile(keyfile, 'pool')
+    pool.start()
+    context = GLib.MainContext.default()
+    ran = [0]
+
+    def job(task, pool, cancellable):
+        ran[0] += 1
+        task.return_boolean(True)
+
+    def callback(pool, result, *user_data):
+        pass
+
+    costs = {}
+    for name, done in (('job and callback', callback), ('job only', None)):
+        ran[0] = 0
+        started = time.perf_counter()
+        for _ in range(jobs):
+            pool.submit_full_async(TaskPool.SubmitFlags.DEFAULT, 4, job, (), None, done)
+        submitted = time.perf_counter()
+        while ran[0] < jobs:
+            context.iteration(True)
+        while context.iteration(False):
+            pass
+        finished = time.perf_counter()
+        costs[name] = ((submitted - started) / jobs * 1e6, (finished - submitted) / jobs * 1e6)
+    closed = []
+    pool.close_async(TaskPool.CloseFlags.DRAIN, None, lambda pool, result: closed.append(1))
+    while not closed:
+        context.iteration(True)
+    return costs
+
+
 def rate_text(rate):
     return f'{rate / 1000:8.1f} k/s'
 
@@ -111,6 +150,8 @@ def main():
     parser.add_argument('--runs', type=int, default=5)
     parser.add_argument('--kind', default='fixed-simple')
     parser.add_argument('--quick', action='store_true', help='a smoke run: 2000 jobs, 1 run')
+    parser.add_argument('--gi-cost', action='store_true',
+                        help='also time the crossings of a job into GLib through PyGObject')
     options = parser.parse_args()
     if options.quick:
         options.jobs, options.runs = 2000, 1
@@ -131,6 +172,11 @@ def main():
     print(f'  {"ratio taskpool / semaphore":<48} {ours / theirs:8.2f}')
     label = "for reference: the semaphore, asyncio's loop"
     print(f'  {label:<48} {rate_text(statistics.median(reference))}')
+    if options.gi_cost:
+        print('A job through the GObject API from PyGObject, microseconds per job '
+              '(submission; the job and its callback called back):')
+        for name, (submit, run) in gi_cost(min(options.jobs, 50_000)).items():
+            print(f'  {name:<48} {submit:6.2f} {run:6.2f}')
 
 if __name__ == '__main__':
     main()
