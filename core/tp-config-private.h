@@ -9,13 +9,11 @@
 
 G_BEGIN_DECLS
 
-gboolean tp_config_check_keys      (GKeyFile           *config,
-                                    const char         *group,
-                                    const char         *kind,
-                                    const char * const *core_keys,
-                                    const char * const *queue_keys,
-                                    const char * const *scale_keys,
-                                    GError            **error);
+gboolean tp_config_check_keys      (GKeyFile                   *config,
+                                    const char                 *group,
+                                    const char                 *kind,
+                                    const char * const * const *key_lists,
+                                    GError                    **error);
 gboolean tp_config_get_plugin_path (GKeyFile    *config,
                                     const char  *group,
                                     char      ***dirs,

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "tp-config-private.h"
+#include "tp-registry-private.h"
 
 static gboolean
 tp_config_get_raw (GKeyFile    *config,
@@ -22,18 +23,36 @@ tp_config_get_raw (GKeyFile    *config,
   return *raw != NULL;
 }
 
-static void
-tp_config_set_range_error (GError     **error,
-                           const char  *group,
-                           const char  *key,
-                           const char  *raw,
-                           gint64       min_value,
-                           guint64      max_value)
+/* Reads a whole number in [min_value, max_value] strictly: unlike GKeyFile,
+ * no '+', no '-' when negative numbers are not allowed (not even "-0"), no
+ * trailing garbage and no clamping. Returns FALSE with @error set when the
+ * key is there and invalid; *found says whether it is there. */
+static gboolean
+tp_config_get_whole_number (GKeyFile     *config,
+                            const char   *group,
+                            const char   *key,
+                            gint64        min_value,
+                            gint64        max_value,
+                            gint64       *value,
+                            gboolean     *found,
+                            GError      **error)
 {
-  g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG,
-               "Invalid value “%s” for key “%s” in group “%s”: "
-               "expected a whole number from %" G_GINT64_FORMAT " to %" G_GUINT64_FORMAT,
-               raw, key, group, min_value, max_value);
+  g_autofree char *raw = NULL;
+
+  *found = tp_config_get_raw (config, group, key, &raw);
+  if (!*found)
+    return TRUE;
+
+  if (raw[0] == '+' || (raw[0] == '-' && min_value >= 0) ||
+      !g_ascii_string_to_signed (raw, 10, min_value, max_value, value, NULL))
+    {
+      g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG,
+                   "Invalid value “%s” for key “%s” in group “%s”: "
+                   "expected a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT,
+                   raw, key, group, min_value, max_value);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /**
@@ -65,27 +84,21 @@ tp_config_get_uint (GKeyFile    *config,
                     gboolean    *was_set,
                     GError     **error)
 {
-  g_autofree char *raw = NULL;
-  guint64 parsed;
+  gboolean found;
+  gint64 parsed;
 
   g_return_val_if_fail (key != NULL, FALSE);
   g_return_val_if_fail (value != NULL, FALSE);
 
   if (was_set != NULL)
     *was_set = FALSE;
-  if (!tp_config_get_raw (config, group, key, &raw))
-    return TRUE;
-
-  if (raw[0] == '+' || raw[0] == '-' ||
-      !g_ascii_string_to_unsigned (raw, 10, min_value, max_value, &parsed, NULL))
-    {
-      tp_config_set_range_error (error, group, key, raw, min_value, max_value);
-      return FALSE;
-    }
-
-  *value = (guint) parsed;
+  if (!tp_config_get_whole_number (config, group, key, min_value, max_value, &parsed, &found,
+                                   error))
+    return FALSE;
+  if (found)
+    *value = (guint) parsed;
   if (was_set != NULL)
-    *was_set = TRUE;
+    *was_set = found;
   return TRUE;
 }
 
@@ -116,7 +129,7 @@ tp_config_get_int (GKeyFile    *config,
                    gboolean    *was_set,
                    GError     **error)
 {
-  g_autofree char *raw = NULL;
+  gboolean found;
   gint64 parsed;
 
   g_return_val_if_fail (key != NULL, FALSE);
@@ -124,22 +137,13 @@ tp_config_get_int (GKeyFile    *config,
 
   if (was_set != NULL)
     *was_set = FALSE;
-  if (!tp_config_get_raw (config, group, key, &raw))
-    return TRUE;
-
-  if (raw[0] == '+' ||
-      !g_ascii_string_to_signed (raw, 10, min_value, max_value, &parsed, NULL))
-    {
-      g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG,
-                   "Invalid value “%s” for key “%s” in group “%s”: "
-                   "expected a whole number from %d to %d",
-                   raw, key, group, min_value, max_value);
-      return FALSE;
-    }
-
-  *value = (int) parsed;
+  if (!tp_config_get_whole_number (config, group, key, min_value, max_value, &parsed, &found,
+                                   error))
+    return FALSE;
+  if (found)
+    *value = (int) parsed;
   if (was_set != NULL)
-    *was_set = TRUE;
+    *was_set = found;
   return TRUE;
 }
 
@@ -267,14 +271,15 @@ tp_config_compare_keys (gconstpointer a,
   return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
 }
 
+/* Every key of @group must be one of @key_lists (a NULL-terminated array of
+ * NULL-terminated lists), or begin with “X-”: those are the application's
+ * own, as in desktop entries. */
 gboolean
-tp_config_check_keys (GKeyFile           *config,
-                      const char         *group,
-                      const char         *kind,
-                      const char * const *core_keys,
-                      const char * const *queue_keys,
-                      const char * const *scale_keys,
-                      GError            **error)
+tp_config_check_keys (GKeyFile                   *config,
+                      const char                 *group,
+                      const char                 *kind,
+                      const char * const * const *key_lists,
+                      GError                    **error)
 {
   g_autoptr(GPtrArray) valid = g_ptr_array_new ();
   g_auto(GStrv) keys = NULL;
@@ -282,9 +287,8 @@ tp_config_check_keys (GKeyFile           *config,
   if (config == NULL)
     return TRUE;
 
-  tp_config_append_keys (valid, core_keys);
-  tp_config_append_keys (valid, scale_keys);
-  tp_config_append_keys (valid, queue_keys);
+  for (guint i = 0; key_lists[i] != NULL; i++)
+    tp_config_append_keys (valid, key_lists[i]);
   g_ptr_array_sort (valid, tp_config_compare_keys);
 
   keys = g_key_file_get_keys (config, group, NULL, NULL);
@@ -292,13 +296,15 @@ tp_config_check_keys (GKeyFile           *config,
     {
       g_autofree char *list = NULL;
 
-      if (g_ptr_array_find_with_equal_func (valid, keys[i], g_str_equal, NULL))
+      if (g_str_has_prefix (keys[i], "X-") ||
+          g_ptr_array_find_with_equal_func (valid, keys[i], g_str_equal, NULL))
         continue;
 
       g_ptr_array_add (valid, NULL);
       list = g_strjoinv (", ", (char **) valid->pdata);
       g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG,
-                   "Unknown key “%s” in group “%s” for kind “%s”: valid keys are %s",
+                   "Unknown key “%s” in group “%s” for kind “%s”: valid keys are %s, "
+                   "and keys that begin with “X-”",
                    keys[i], group, kind, list);
       return FALSE;
     }
@@ -307,7 +313,11 @@ tp_config_check_keys (GKeyFile           *config,
 }
 
 /* The keyfile's plugin-path: ';'-separated folders, each stripped of the
- * spaces around it, empty ones dropped. */
+ * spaces around it, empty ones dropped. A relative folder is an error: the
+ * pool does not know where its keyfile was, and the working directory is no
+ * place to load code from. A folder that exists must be safe (see
+ * tp_plugin_check_folder()): refused now, whichever strategy is wanted,
+ * rather than skipped when the registry happens to look into it. */
 gboolean
 tp_config_get_plugin_path (GKeyFile     *config,
                            const char   *group,
@@ -327,9 +337,27 @@ tp_config_get_plugin_path (GKeyFile     *config,
   parts = g_strsplit (raw, ";", -1);
   for (guint i = 0; parts[i] != NULL; i++)
     {
+      g_autoptr(GError) local_error = NULL;
+
       g_strstrip (parts[i]);
-      if (parts[i][0] != '\0')
-        g_ptr_array_add (kept, g_strdup (parts[i]));
+      if (parts[i][0] == '\0')
+        continue;
+      if (!g_path_is_absolute (parts[i]))
+        {
+          g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG,
+                       "Invalid value “%s” for key “plugin-path” in group “%s”: “%s” is "
+                       "a relative folder; expected absolute folders separated by “;”",
+                       raw, group, parts[i]);
+          return FALSE;
+        }
+      if (!tp_plugin_check_folder (parts[i], &local_error))
+        {
+          g_set_error (error, TP_POOL_ERROR, TP_POOL_ERROR_PLUGIN,
+                       "Refused folder in key “plugin-path” of group “%s”: %s",
+                       group, local_error->message);
+          return FALSE;
+        }
+      g_ptr_array_add (kept, g_strdup (parts[i]));
     }
   g_ptr_array_add (kept, NULL);
   *dirs = (char **) g_ptr_array_free (g_steal_pointer (&kept), FALSE);

@@ -25,6 +25,7 @@ typedef struct {
   GSource         source;
   TpGateWakeFunc  func;
   gpointer        data;
+  GDestroyNotify  data_destroy;
 } TpGateWakeSource;
 
 static gboolean
@@ -39,16 +40,28 @@ tp_gate_wake_source_dispatch (GSource     *source,
   return G_SOURCE_CONTINUE;
 }
 
+static void
+tp_gate_wake_source_finalize (GSource *source)
+{
+  TpGateWakeSource *wake = (TpGateWakeSource *) source;
+
+  if (wake->data_destroy != NULL)
+    wake->data_destroy (wake->data);
+}
+
 static GSourceFuncs tp_gate_wake_source_funcs = {
   .dispatch = tp_gate_wake_source_dispatch,
+  .finalize = tp_gate_wake_source_finalize,
 };
 
-/* @func runs on @context after one or more wakes; @data must outlive the host */
+/* @func runs on @context after one or more wakes, with @data, which the
+ * source frees when it goes: possibly after the host, if it was dispatching */
 TpGateHost *
-tp_gate_host_new (GMainContext   *context,
-                  const char     *name,
-                  TpGateWakeFunc  func,
-                  gpointer        data)
+tp_gate_host_new_full (GMainContext   *context,
+                       const char     *name,
+                       TpGateWakeFunc  func,
+                       gpointer        data,
+                       GDestroyNotify  data_destroy)
 {
   TpGateHost *host = g_new0 (TpGateHost, 1);
   TpGateWakeSource *wake;
@@ -61,11 +74,22 @@ tp_gate_host_new (GMainContext   *context,
   wake = (TpGateWakeSource *) g_source_new (&tp_gate_wake_source_funcs, sizeof (TpGateWakeSource));
   wake->func = func;
   wake->data = data;
+  wake->data_destroy = data_destroy;
   g_source_set_static_name ((GSource *) wake, "[taskpool] gate wake");
   g_source_set_ready_time ((GSource *) wake, -1);
   g_source_attach ((GSource *) wake, context);
   host->source = (GSource *) wake;
   return host;
+}
+
+/* For tests of a gate: @data must outlive the host */
+TpGateHost *
+tp_gate_host_new (GMainContext   *context,
+                  const char     *name,
+                  TpGateWakeFunc  func,
+                  gpointer        data)
+{
+  return tp_gate_host_new_full (context, name, func, data, NULL);
 }
 
 void

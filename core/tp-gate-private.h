@@ -11,10 +11,15 @@ G_BEGIN_DECLS
 
 typedef void (*TpGateWakeFunc) (gpointer data);
 
-TpGateHost *tp_gate_host_new  (GMainContext   *context,
-                               const char     *name,
-                               TpGateWakeFunc  func,
-                               gpointer        data);
-void        tp_gate_host_free (TpGateHost     *host);
+TpGateHost *tp_gate_host_new      (GMainContext   *context,
+                                   const char     *name,
+                                   TpGateWakeFunc  func,
+                                   gpointer        data);
+TpGateHost *tp_gate_host_new_full (GMainContext   *context,
+                                   const char     *name,
+                                   TpGateWakeFunc  func,
+                                   gpointer        data,
+                                   GDestroyNotify  data_destroy);
+void        tp_gate_host_free     (TpGateHost     *host);
 
 G_END_DECLS

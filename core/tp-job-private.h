@@ -13,10 +13,11 @@ typedef enum {
   TP_JOB_NEW,       /* being submitted, not yet in any list */
   TP_JOB_BACKLOG,   /* waiting for room in a full queue */
   TP_JOB_QUEUED,    /* in the queue strategy */
+  TP_JOB_HELD,      /* popped, and held by a gate for its key: in a channel's queue */
   TP_JOB_READY,     /* owns a worker slot, waiting to run on the pool's context */
   TP_JOB_RUNNING,   /* owns a worker slot and executes */
   TP_JOB_FINISHED,  /* left the pool's lists; its result is on its way */
-} TpJobState;
+} TpJobPlace;
 
 /* A job lives from submission until the pool lets go of its GTask, or, once
  * it is hooked, until the task is finalized (the task then owns it through
@@ -34,8 +35,19 @@ typedef enum {
 /* What few jobs need, kept out of the record so that a plain job stays in
  * two cache lines */
 typedef struct {
-  gint64              submit_time;   /* if timed */
-  char               *key;           /* a GRefString, or NULL */
+  gint64              submit_time;      /* if timed */
+  char               *key;              /* an interned GRefString, or NULL */
+  gint64              queue_timeout_us; /* 0: none */
+  gint64              run_timeout_us;   /* 0: none */
+  gint64              deadline;         /* while in the pool's deadlines */
+  guint               deadline_index;   /* in the pool's deadlines, or G_MAXUINT */
+  gboolean            run_timed_out;    /* its run deadline passed */
+  GCancellable       *run_cancellable;  /* the job's own, for a run timeout */
+  gulong              run_chain_id;     /* on the submitter's cancellable */
+  gpointer            channel;          /* the gate channel that holds it, or
+                                         * that re-offered it */
+  GError             *gate_error;       /* why a gate refused it for good */
+  TpJobInfo          *info;             /* a labelled job's, listed by the pool */
 } TpJobExtra;
 
 /* 128 bytes on 64-bit systems: two cache lines (GSlice hands out 128-byte
@@ -69,6 +81,11 @@ struct _TpJob
       guint8          owns_refs : 1;   /* holds pool, cancellable and context */
       guint8          timed : 1;       /* has a submit_time: its queue strategy
                                         * may read it */
+      guint8          limited : 1;     /* its extra has what the pool must see
+                                        * to as the job moves: a queue or run
+                                        * timeout, its own cancellable, an info */
+      guint8          gated : 1;       /* the pool's gates were told it started,
+                                        * and are told once when it ends */
     };
     guint8            bits;            /* all of them, to clear them at once */
   };
@@ -103,6 +120,33 @@ void      tp_job_cache_count   (guint *in_magazine,
 
 TpJobExtra *tp_job_ensure_extra (TpJob *job);
 void        tp_job_free_extra   (TpJob *job);
+
+/* The cancellable the job itself sees: its own when it has a run timeout */
+static inline GCancellable *
+tp_job_get_run_cancellable (TpJob *job)
+{
+  if (G_UNLIKELY (job->limited) && job->extra->run_cancellable != NULL)
+    return job->extra->run_cancellable;
+  return job->cancellable;
+}
+
+/* A job's life (tp-job.c) */
+void      tp_job_free          (TpJob               *job);
+void      tp_job_take_refs     (TpJob               *job);
+GTask    *tp_job_make_task     (TpJob               *job);
+void      tp_job_hook          (TpJob               *job,
+                                GTask               *task);
+void      tp_job_apply_options (TpJob               *job,
+                                const TpJobOptions  *options,
+                                guint                queue_timeout_ms,
+                                guint                run_timeout_ms);
+void      tp_job_disconnect_queued (TpJob           *job);
+void      tp_job_disconnect_cancel (TpJob           *job);
+void      tp_job_run_async     (TpJob               *job);
+void      tp_job_fail          (TpJob               *job,
+                                GQuark               domain,
+                                int                  code,
+                                const char          *message);
 
 /* A job outside any pool, for tests of strategies: free with tp_job_free_detached() */
 TpJob    *tp_job_new_detached  (int         weight,

@@ -1,52 +1,49 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// The Python task pool's first example, written against libtaskpool through GObject
-// introspection in GJS: an async job that returns "ok:e done", then scale(3).
+// The Python task pool's first example in GJS, on the taskpool.js module: a job that returns
+// "ok:e done", then scale(3); a job that throws rejects its Promise with what it threw.
 //
-// From the build tree (meson devenv sets GI_TYPELIB_PATH, LD_LIBRARY_PATH and
-// TASKPOOL_PLUGIN_PATH):
+// An ES module: run it with `gjs -m`. Installed, import the module from
+// file:///usr/share/taskpool-1/gjs/taskpool.js (or the prefix's datadir); from the build tree:
 //
-//   meson devenv -C _build gjs ../examples/seed-example.js
+//   meson devenv -C _build gjs -m ../examples/seed-example.js
 
-imports.gi.versions.GLib = '2.0';
-imports.gi.versions.TaskPool = '1.0';
-const {GLib, TaskPool} = imports.gi;
+import GLib from 'gi://GLib';
+
+import {Pool} from '../bindings/gjs/taskpool.js';
 
 const TICK_MS = 100; // the seed sleeps 1 s five times; a tenth of that keeps the example short
 
-// An async job: runs on the main context and completes its task five ticks later. GJS passes
-// no job data: the name reaches the job through the closure.
-function test(name) {
-    return (task, _pool, _cancellable) => {
-        print(`${name} start`);
-        let ticks = 0;
-        GLib.timeout_add(GLib.PRIORITY_DEFAULT, TICK_MS, () => {
-            if (++ticks < 5)
-                return GLib.SOURCE_CONTINUE;
-            const result = `${name} done`;
-            print(result);
-            task.return_value(`ok:${result}`);
-            return GLib.SOURCE_REMOVE;
-        });
-    };
+function sleep(ms) {
+    return new Promise(resolve => GLib.timeout_add(GLib.PRIORITY_DEFAULT, ms, () => {
+        resolve();
+        return GLib.SOURCE_REMOVE;
+    }));
 }
 
-const loop = new GLib.MainLoop(null, false);
-const taskPool = TaskPool.Pool.new('fixed-simple');
-taskPool.start();
-print(`test pool size ${taskPool.size}`);
+async function test(name) {
+    print(`${name} start`);
+    for (let i = 0; i < 5; i++)
+        await sleep(TICK_MS);
+    const result = `${name} done`;
+    print(result);
+    return `ok:${result}`;
+}
 
-print('test await blocking submit');
-taskPool.submit_async(test('e'), null, (pool, result) => {
-    const r = pool.submit_value_finish(result);
-    if (r !== 'ok:e done')
-        throw new Error(`unexpected result ${r}`);
-    print('scale 3');
-    pool.scale(3);
-    print(`test pool size ${pool.size}`);
-    pool.close_async(TaskPool.CloseFlags.DRAIN, null, (p, res) => {
-        p.close_finish(res);
-        loop.quit();
+const pool = new Pool('fixed-simple');
+pool.start();
+print(`test pool size ${pool.size}`);
+const r = await pool.submit(() => test('e'));
+if (r !== 'ok:e done')
+    throw new Error(`unexpected result ${r}`);
+await pool.scale(3);
+print(`test pool size ${pool.size}`);
+
+try {
+    await pool.submit(() => {
+        throw new RangeError('no such file');
     });
-});
-loop.run();
+} catch (error) {
+    print(`the job threw ${error}`);
+}
+await pool.close();

@@ -1,64 +1,80 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# The Python task pool's first example, written against libtaskpool through GObject
-# introspection: an async job that returns "ok:e done", then scale(3).
+# The Python task pool's examples on the taskpool package: the seed's code with its import
+# changed, and what moving gains: blocking functions on the pool's threads, a job's exception
+# as it was raised, a priority order.
 #
-# From the build tree (meson devenv sets GI_TYPELIB_PATH, LD_LIBRARY_PATH and
-# TASKPOOL_PLUGIN_PATH):
+# Installed (meson install), run it with the Python that has PyGObject and gbulb:
 #
-#   meson devenv -C _build /usr/bin/python3 ../examples/seed-example.py
+#   /usr/bin/python3 examples/seed-example.py
 #
-# (/usr/bin/python3: the interpreter that has PyGObject, python3-gi on Debian.)
+# From the build tree:
+#
+#   meson devenv -C _build env PYTHONPATH=../bindings/python \
+#     /usr/bin/python3 ../examples/seed-example.py
 
-import gi
+import asyncio
+import time
 
-gi.require_version('GLib', '2.0')
-gi.require_version('TaskPool', '1.0')
-from gi.repository import GLib, TaskPool  # noqa: E402
+from taskpool import AioFixedTaskPoolPriority, AioFixedTaskPoolSimple
 
-TICK_MS = 100  # the seed sleeps 1 s five times; a tenth of that keeps the example short
-
-
-def test(task, pool, name, cancellable):
-    """An async job: runs on the main context and completes its task five ticks later."""
-    print(f'{name} start')
-    ticks = [0]
-
-    def tick():
-        ticks[0] += 1
-        if ticks[0] < 5:
-            return GLib.SOURCE_CONTINUE
-        result = f'{name} done'
-        print(result)
-        task.return_value('ok:' + result)
-        return GLib.SOURCE_REMOVE
-
-    GLib.timeout_add(TICK_MS, tick)
+TICK = 0.1  # the seed sleeps 1 s five times; a tenth of that keeps the example short
 
 
-def main():
-    loop = GLib.MainLoop()
-    task_pool = TaskPool.Pool.new('fixed-simple')
-    task_pool.start()
-    print(f'test pool size {task_pool.props.size}')
-
-    def closed(pool, result):
-        pool.close_finish(result)
-        loop.quit()
-
-    def done(pool, result):
-        r = pool.submit_value_finish(result)
-        assert r == 'ok:e done', r
-        print('scale 3')
-        pool.scale(3)
-        print(f'test pool size {pool.props.size}')
-        pool.close_async(TaskPool.CloseFlags.DRAIN, None, closed)
-
-    print('test await blocking submit')
-    task_pool.submit_async(test, ('e',), None, done)
-    loop.run()
+async def test(name):
+    print(f"{name} start")
+    for i in range(5):
+        await asyncio.sleep(TICK)
+    result = f"{name} done"
+    print(result)
+    return "ok:" + result
 
 
-if __name__ == '__main__':
-    main()
+def blocking(name):
+    """A plain function: it runs on one of the pool's threads, never on the event loop."""
+    time.sleep(TICK)
+    return f"{name} blocked {TICK} s"
+
+
+async def fails():
+    raise LookupError("no such file")
+
+
+async def main():
+    # The seed's first example
+    async with AioFixedTaskPoolSimple() as task_pool:
+        print(f"test pool size {task_pool.size}")
+        r = await task_pool.submit(test, func_args=["e"])
+        assert r == "ok:e done"
+        await task_pool.scale(3)
+        print(f"test pool size {task_pool.size}")
+
+        # Four blocking jobs on the pool's threads, three at once
+        print(await asyncio.gather(*(task_pool.submit(blocking, func_args=[name])
+                                     for name in "cbad")))
+
+        # The job's exception, the very object, as soon as the job raised it
+        try:
+            await task_pool.submit(fails)
+        except LookupError as error:
+            print(f"the job raised {error!r}")
+
+    # One worker, smallest weight first: the queued jobs run in the order of their weights
+    async with AioFixedTaskPoolPriority(size=1) as task_pool:
+        order = []
+        busy = asyncio.Event()
+
+        async def record(name):
+            order.append(name)
+
+        holder = task_pool.submit(busy.wait)  # keeps the worker while the others queue
+        jobs = [task_pool.submit(record, func_args=[name], weight=weight)
+                for name, weight in [("backup", 10), ("click", 0), ("thumbnail", 4)]]
+        busy.set()
+        await asyncio.gather(holder, *jobs)
+        print(f"ran {order}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -161,31 +161,39 @@ autoscale_after_burst (const char *extra_keys,
   return pool;
 }
 
-/* A temporary folder with a link to the built fixture plugin “good” (queue strategy
- * “fifo2”, scaling strategy “fixed2”). A link, not a copy: the temporary folder may be
+/* The files of the fixture plugin “good”: its module and the metadata that declares it */
+static const char * const good_files[] = { "good." G_MODULE_SUFFIX, "good.plugin", NULL };
+
+/* A temporary folder with links to the built fixture plugin “good” (queue strategy
+ * “fifo2”, scaling strategy “fixed2”). Links, not copies: the temporary folder may be
  * on a noexec file system. */
 static char *
 fixture_dir_new (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *target = g_build_filename (TP_TEST_FIXTURES_DIR, "good." G_MODULE_SUFFIX,
-                                              NULL);
   char *dir = g_dir_make_tmp ("test-keyfile-XXXXXX", &error);
-  g_autofree char *link = NULL;
 
   g_assert_no_error (error);
-  link = g_build_filename (dir, "good." G_MODULE_SUFFIX, NULL);
-  g_assert_true (g_file_test (target, G_FILE_TEST_IS_REGULAR));
-  g_assert_cmpint (symlink (target, link), ==, 0);
+  for (guint i = 0; good_files[i] != NULL; i++)
+    {
+      g_autofree char *target = g_build_filename (TP_TEST_FIXTURES_DIR, good_files[i], NULL);
+      g_autofree char *link = g_build_filename (dir, good_files[i], NULL);
+
+      g_assert_true (g_file_test (target, G_FILE_TEST_IS_REGULAR));
+      g_assert_cmpint (symlink (target, link), ==, 0);
+    }
   return dir;
 }
 
 static void
 fixture_dir_remove (const char *dir)
 {
-  g_autofree char *link = g_build_filename (dir, "good." G_MODULE_SUFFIX, NULL);
+  for (guint i = 0; good_files[i] != NULL; i++)
+    {
+      g_autofree char *link = g_build_filename (dir, good_files[i], NULL);
 
-  g_assert_cmpint (g_unlink (link), ==, 0);
+      g_assert_cmpint (g_unlink (link), ==, 0);
+    }
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
@@ -222,13 +230,16 @@ typedef struct {
 
 /* The keys a fixed-simple pool accepts, as listed in an unknown key's message */
 #define FIXED_SIMPLE_KEYS \
-  "valid keys are executor, kind, max-size, min-size, plugin-path, queue-capacity, size"
+  "valid keys are executor, gates, held, kind, max-size, min-size, plugin-path, " \
+  "queue-capacity, queue-timeout-ms, run-timeout-ms, size, and keys that begin with “X-”"
 #define AUTOSCALE_LIFO_KEYS \
-  "valid keys are executor, idle-timeout-ms, kind, max-size, min-size, plugin-path, " \
-  "queue-capacity, scale-interval-ms, size"
+  "valid keys are executor, gates, held, idle-timeout-ms, kind, max-size, min-size, " \
+  "plugin-path, queue-capacity, queue-timeout-ms, run-timeout-ms, scale-interval-ms, size, " \
+  "and keys that begin with “X-”"
 #define FIXED_PRIORITY_KEYS \
-  "valid keys are default-weight, executor, kind, max-size, min-size, plugin-path, " \
-  "queue-capacity, size"
+  "valid keys are default-weight, executor, gates, held, kind, max-size, min-size, " \
+  "plugin-path, queue-capacity, queue-timeout-ms, run-timeout-ms, size, and keys that begin " \
+  "with “X-”"
 #define SIZE_RANGE "expected a whole number from 0 to 4096"
 #define MAX_SIZE_RANGE "expected a whole number from 1 to 4096"
 #define CAPACITY_RANGE "expected a whole number from 0 to 2147483647"
@@ -288,6 +299,19 @@ static const BadCase bad_cases[] = {
   { "executor-not-utf8", "A string value that is not UTF-8",
     "[downloads]\nexecutor=thr\xff" "eads\n", "downloads", CONFIG,
     { "“executor”", "“downloads”", "“thr\xef\xbf\xbd" "eads”", "not UTF-8" } },
+  { "plugin-path-relative", "A relative plugin-path, which must not resolve against the "
+    "working directory",
+    "[downloads]\nplugin-path=plugins\n", "downloads", CONFIG,
+    { "“plugin-path”", "“downloads”", "“plugins”", "relative", "expected absolute folders" } },
+  { "plugin-path-relative-dot", "A plugin-path that starts with ./, among absolute ones",
+    "[downloads]\nplugin-path=/opt/plugins;./plugins\n", "downloads", CONFIG,
+    { "“plugin-path”", "“downloads”", "“./plugins”", "relative", "expected absolute folders" } },
+  { "plugin-path-home", "A plugin-path that starts with ~, which is not expanded",
+    "[downloads]\nplugin-path=~/plugins\n", "downloads", CONFIG,
+    { "“plugin-path”", "“downloads”", "“~/plugins”", "relative", "expected absolute folders" } },
+  { "plugin-path-not-a-folder", "A plugin-path that names a file",
+    "[downloads]\nplugin-path=/dev/null\n", "downloads", PLUGIN,
+    { "“plugin-path”", "“downloads”", "/dev/null", "is a character device" } },
   { "plugin-path-not-utf8", "A plugin-path that GKeyFile cannot read as a string",
     "[downloads]\nplugin-path=/opt/plugins\xff\n", "downloads", CONFIG,
     { "“plugin-path”", "“downloads”", "/opt/plugins", "not UTF-8" } },
@@ -486,10 +510,11 @@ test_good_size (void)
   g_autoptr(TpPool) pool = pool_from_data ("[pool]\nsize=5\n", "pool");
   guint size;
 
-  g_test_summary ("size: a fixed pool targets that size and has that many workers once started");
+  g_test_summary ("size: a fixed pool targets that size, reads it before start, and has that "
+                  "many workers once started");
 
   g_assert_cmpuint (tp_pool_get_target_size (pool), ==, 5);
-  g_assert_cmpuint (tp_pool_get_size (pool), ==, 0);
+  g_assert_cmpuint (tp_pool_get_size (pool), ==, 5);  /* what it will start with */
   start_pool (pool);
   g_assert_cmpuint (tp_pool_get_size (pool), ==, 5);
   g_object_get (pool, "size", &size, NULL);

@@ -396,9 +396,19 @@ test_finish_wrong_operation (void)
 static void
 expect_pause_resume_refused (TpPool *pool)
 {
-  EXPECT_CRITICAL ("*running*", tp_pool_pause (pool));
+  EXPECT_CRITICAL ("*not started*running*", tp_pool_pause (pool));
   g_assert_false (tp_pool_get_paused (pool));
-  EXPECT_CRITICAL ("*running*", tp_pool_resume (pool));
+  EXPECT_CRITICAL ("*not started*running*", tp_pool_resume (pool));
+  g_assert_false (tp_pool_get_paused (pool));
+}
+
+/* Another thread may close the pool at any time: no critical, no change */
+static void
+expect_pause_resume_ignored (TpPool *pool)
+{
+  tp_pool_pause (pool);
+  g_assert_false (tp_pool_get_paused (pool));
+  tp_pool_resume (pool);
   g_assert_false (tp_pool_get_paused (pool));
 }
 
@@ -410,8 +420,9 @@ test_pause_resume_wrong_state (void)
   TpTestJob *held;
   TpTestLog log;
 
-  g_test_summary ("Pausing or resuming a pool before start, while it closes and once it is "
-                  "closed are criticals; the pool's state does not change");
+  g_test_summary ("Pausing or resuming a pool before start is a critical; while it closes and "
+                  "once it is closed, a no-op without a critical (the caller cannot avoid "
+                  "racing a close); the pool's state does not change");
   tp_test_log_init (&log);
 
   expect_pause_resume_refused (pool);
@@ -420,12 +431,12 @@ test_pause_resume_wrong_state (void)
   held = tp_test_submit (pool, &log, "held", TP_TEST_JOB_HOLD, TP_SUBMIT_DEFAULT, 4, NULL);
   tp_test_wait_count (&log.started, 1);
   tp_pool_close_async (pool, TP_CLOSE_DRAIN, NULL, store_result_cb, &closed);
-  expect_pause_resume_refused (pool);   /* closing */
+  expect_pause_resume_ignored (pool);   /* closing */
 
   tp_test_release (held);
   wait_result (&closed);
   g_assert_true (tp_pool_close_finish (pool, closed, NULL));
-  expect_pause_resume_refused (pool);   /* closed */
+  expect_pause_resume_ignored (pool);   /* closed */
 
   assert_exactly_once (&log, 1);
   g_assert_cmpuint (log.done, ==, 1);
@@ -438,7 +449,7 @@ check_sizes_unchanged (TpPool *pool)
   guint size, min_size, max_size;
 
   g_object_get (pool, "size", &size, "min-size", &min_size, "max-size", &max_size, NULL);
-  g_assert_cmpuint (size, ==, 0);
+  g_assert_cmpuint (size, ==, 3);   /* before start: the size it starts with */
   g_assert_cmpuint (min_size, ==, 0);
   g_assert_cmpuint (max_size, ==, TP_POOL_MAX_SIZE);
 }
@@ -892,6 +903,201 @@ test_busy_submitter (void)
 
 /* }}} */
 
+/* A pool never initialized {{{ */
+
+/* As bindings make it: `new TaskPool.Pool({kind: …})`, `TaskPool.Pool(kind=…)` */
+static TpPool *
+uninitialized_pool (const char *kind,
+                    guint       size)
+{
+  return g_object_new (TP_TYPE_POOL, "kind", kind, "size", size, NULL);
+}
+
+static void
+test_uninitialized_start (void)
+{
+  g_autoptr(TpPool) pool = uninitialized_pool ("fixed-priority", 2);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *value = NULL;
+
+  g_test_summary ("A pool made with g_object_new() and never initialized initializes itself "
+                  "at start, reads the size it will start with before, and runs jobs");
+
+  g_assert_cmpuint (tp_pool_get_size (pool), ==, 2);
+  g_assert_cmpuint (tp_pool_get_min_size (pool), ==, 0);
+  g_assert_cmpuint (tp_pool_get_max_size (pool), ==, TP_POOL_MAX_SIZE);
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, 0);
+  g_assert_true (tp_pool_start (pool, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (tp_pool_get_size (pool), ==, 2);
+
+  tp_pool_submit_async (pool, ok_job, NULL, NULL, NULL, store_result_cb, &result);
+  wait_result (&result);
+  value = tp_pool_submit_finish (pool, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (value, ==, "ok");
+}
+
+static void
+test_uninitialized_bad_kind (void)
+{
+  g_autoptr(TpPool) pool = uninitialized_pool ("fixed-nosuchqueue", 2);
+  g_autoptr(GAsyncResult) submitted = NULL;
+  g_autoptr(GAsyncResult) closed = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) again = NULL;
+  g_autoptr(GError) refused = NULL;
+
+  g_test_summary ("A pool that cannot initialize (an unknown kind) answers every getter and "
+                  "scale without a crash, fails start with the error of its initialization, "
+                  "twice the same, refuses jobs and closes");
+
+  g_assert_cmpuint (tp_pool_get_size (pool), ==, 2);
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, 0);
+  g_assert_cmpuint (tp_pool_get_running (pool), ==, 0);
+  g_assert_cmpuint (tp_pool_get_backlog (pool), ==, 0);
+  g_assert_cmpint (tp_pool_scale (pool, 1), ==, 0);
+  g_assert_false (tp_pool_get_paused (pool));
+  g_assert_false (tp_pool_get_closed (pool));
+
+  g_assert_false (tp_pool_start (pool, &error));
+  g_assert_error (error, TP_POOL_ERROR, TP_POOL_ERROR_PLUGIN);
+  g_assert_nonnull (strstr (error->message, "nosuchqueue"));
+  g_assert_false (g_initable_init (G_INITABLE (pool), NULL, &again));
+  g_assert_error (again, TP_POOL_ERROR, TP_POOL_ERROR_PLUGIN);
+  g_assert_cmpstr (again->message, ==, error->message);
+
+  tp_pool_submit_async (pool, never_job, NULL, NULL, NULL, store_result_cb, &submitted);
+  wait_result (&submitted);
+  g_assert_null (tp_pool_submit_finish (pool, submitted, &refused));
+  g_assert_error (refused, TP_POOL_ERROR, TP_POOL_ERROR_NOT_ACCEPTING);
+
+  tp_pool_close_async (pool, TP_CLOSE_CANCEL_RUNNING, NULL, store_result_cb, &closed);
+  wait_result (&closed);
+  g_assert_true (tp_pool_close_finish (pool, closed, NULL));
+  g_assert_true (tp_pool_get_closed (pool));
+}
+
+static void
+test_uninitialized_close (gconstpointer data)
+{
+  TpCloseFlags flags = GPOINTER_TO_UINT (data);
+  g_autoptr(TpPool) pool = uninitialized_pool ("autoscale-lifo", 4);
+  g_autoptr(GAsyncResult) closed = NULL;
+  g_autoptr(GAsyncResult) idle = NULL;
+  GValue value = G_VALUE_INIT;
+  GParamSpec **pspecs;
+  guint n_pspecs;
+
+  g_test_summary ("Every property of a pool never initialized can be read (as a tool that "
+                  "dumps properties does), and closing it with any flags completes");
+
+  pspecs = g_object_class_list_properties (G_OBJECT_GET_CLASS (pool), &n_pspecs);
+  for (guint i = 0; i < n_pspecs; i++)
+    {
+      g_value_init (&value, pspecs[i]->value_type);
+      g_object_get_property (G_OBJECT (pool), pspecs[i]->name, &value);
+      g_value_unset (&value);
+    }
+  g_free (pspecs);
+  g_assert_cmpuint (tp_pool_get_min_size (pool), ==, 3);
+  g_assert_cmpuint (tp_pool_get_max_size (pool), ==, 8);
+
+  tp_pool_wait_idle_async (pool, NULL, store_result_cb, &idle);
+  tp_pool_close_async (pool, flags, NULL, store_result_cb, &closed);
+  wait_result (&closed);
+  wait_result (&idle);
+  g_assert_true (tp_pool_close_finish (pool, closed, NULL));
+  g_assert_true (tp_pool_wait_idle_finish (pool, idle, NULL));
+  g_assert_cmpuint (tp_pool_get_size (pool), ==, 0);
+}
+
+/* }}} */
+
+/* Calls a caller cannot order {{{ */
+
+static void
+scale_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GError **error = user_data;
+
+  g_assert_cmpint (tp_pool_scale_finish (TP_POOL (source), result, error), ==, -1);
+}
+
+static void
+test_scale_async_not_started (void)
+{
+  TpPool *pool = tp_pool_new ("fixed-simple", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("scale_async on a pool that was never started fails at once with "
+                  "NOT_ACCEPTING and changes nothing; the pool, dropped, is finalized");
+
+  g_object_add_weak_pointer (G_OBJECT (pool), (gpointer *) &pool);
+  tp_pool_scale_async (pool, 2, NULL, scale_done_cb, &error);
+  g_assert_cmpuint (tp_pool_get_target_size (pool), ==, 3);
+  g_object_unref (pool);
+  while (error == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (error, TP_POOL_ERROR, TP_POOL_ERROR_NOT_ACCEPTING);
+  drain_context ();
+  g_assert_null (pool);
+}
+
+typedef struct {
+  TpPool *pool;
+  int     rounds;
+  int     stop;
+} PauseRace;
+
+static gpointer
+pause_race_thread (gpointer data)
+{
+  PauseRace *race = data;
+
+  while (!g_atomic_int_get (&race->stop))
+    {
+      tp_pool_pause (race->pool);
+      tp_pool_resume (race->pool);
+      g_atomic_int_inc (&race->rounds);
+    }
+  return NULL;
+}
+
+static void
+test_pause_races_close (void)
+{
+  g_autoptr(TpPool) pool = tp_pool_new ("fixed-simple", NULL);
+  g_autoptr(GAsyncResult) closed = NULL;
+  PauseRace race = { pool, 0, 0 };
+  GThread *threads[2];
+
+  g_test_summary ("pause and resume from two threads while the main thread closes the pool: "
+                  "no critical (the tests run with criticals fatal), and the pool closes");
+
+  g_assert_true (tp_pool_start (pool, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("pause-race", pause_race_thread, &race);
+  /* Close while they go on: once they have begun, and then some */
+  while (g_atomic_int_get (&race.rounds) < 1000)
+    g_thread_yield ();
+  tp_pool_close_async (pool, TP_CLOSE_DRAIN, NULL, store_result_cb, &closed);
+  wait_result (&closed);
+  for (int target = g_atomic_int_get (&race.rounds) + 1000;
+       g_atomic_int_get (&race.rounds) < target;)
+    g_thread_yield ();
+  g_atomic_int_set (&race.stop, 1);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+  g_assert_true (tp_pool_close_finish (pool, closed, NULL));
+  g_assert_true (tp_pool_get_closed (pool));
+}
+
+/* }}} */
+
 int
 main (int   argc,
       char *argv[])
@@ -904,6 +1110,16 @@ main (int   argc,
   g_test_add_func ("/misuse/finish/wrong-pool", test_finish_wrong_pool);
   g_test_add_func ("/misuse/finish/wrong-operation", test_finish_wrong_operation);
   g_test_add_func ("/misuse/state/pause-resume", test_pause_resume_wrong_state);
+  g_test_add_func ("/misuse/state/pause-races-close", test_pause_races_close);
+  g_test_add_func ("/misuse/state/scale-async-not-started", test_scale_async_not_started);
+  g_test_add_func ("/misuse/uninitialized/start", test_uninitialized_start);
+  g_test_add_func ("/misuse/uninitialized/bad-kind", test_uninitialized_bad_kind);
+  g_test_add_data_func ("/misuse/uninitialized/close/drain",
+                        GUINT_TO_POINTER (TP_CLOSE_DRAIN), test_uninitialized_close);
+  g_test_add_data_func ("/misuse/uninitialized/close/discard",
+                        GUINT_TO_POINTER (TP_CLOSE_DISCARD_QUEUED), test_uninitialized_close);
+  g_test_add_data_func ("/misuse/uninitialized/close/cancel-running",
+                        GUINT_TO_POINTER (TP_CLOSE_CANCEL_RUNNING), test_uninitialized_close);
   g_test_add_func ("/misuse/properties/after-construction", test_properties_after_construction);
   g_test_add_data_func ("/misuse/job/complete-twice-async", GUINT_TO_POINTER (TP_SUBMIT_DEFAULT),
                         test_complete_twice);

@@ -9,22 +9,6 @@
 
 #define RANDOM_SEED 0x9a10b17eu
 
-/* The reference order: by weight, then by sequence; compares two TpJob */
-static int
-compare_jobs (gconstpointer a,
-              gconstpointer b,
-              gpointer      user_data)
-{
-  const TpJob *ja = a;
-  const TpJob *jb = b;
-
-  if (ja->weight != jb->weight)
-    return ja->weight < jb->weight ? -1 : 1;
-  if (ja->sequence != jb->sequence)
-    return ja->sequence < jb->sequence ? -1 : 1;
-  return 0;
-}
-
 /* The reference order of two indices in the jobs array @user_data */
 static int
 compare_indices (gconstpointer a,
@@ -33,7 +17,7 @@ compare_indices (gconstpointer a,
 {
   const TpJob *jobs = user_data;
 
-  return compare_jobs (&jobs[*(const guint *) a], &jobs[*(const guint *) b], NULL);
+  return queue_order_priority (&jobs[*(const guint *) a], &jobs[*(const guint *) b], NULL);
 }
 
 /* Pops every job and checks they come out sorted by (weight, sequence): @queued holds the
@@ -369,66 +353,24 @@ lane_weight (GRand *rand)
   return roll < 8 ? 4 : roll == 8 ? 3 : 5;
 }
 
-static void
-test_unit_random_ops (QueueFixture  *fixture,
-                      gconstpointer  data)
-{
-  int (*pick_weight) (GRand *) = GPOINTER_TO_INT (data) ? lane_weight : random_weight;
-  const guint n_ops = 100000;
-  g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED + 1);
-  g_autoptr(GSequence) model = g_sequence_new (NULL);
-  guint next = 0;
+static const QueueModel priority_model = {
+  .summary = "Random pushes, pops and removals (fixed seed) match a sorted model at every step",
+  .seed = RANDOM_SEED + 1,
+  .n_ops = 100000,
+  .pop_below = 85,
+  .order = queue_order_priority,
+  .pick_weight = random_weight,
+};
 
-  g_test_summary (GPOINTER_TO_INT (data) ?
-                  "Random pushes, pops and removals (fixed seed), mostly of one weight, match "
-                  "a sorted model at every step" :
-                  "Random pushes, pops and removals (fixed seed) match a sorted model at "
-                  "every step");
-  g_test_message ("seed %u", RANDOM_SEED + 1);
-
-  queue_fixture_make_jobs (fixture, n_ops);
-  for (guint op = 0; op < n_ops; op++)
-    {
-      guint push_bias = (op / 5000) % 2 ? 35 : 60;
-      guint roll = g_rand_int_range (rand, 0, 100);
-      guint length = (guint) g_sequence_get_length (model);
-
-      if (roll < push_bias && next < fixture->n_jobs)
-        {
-          fixture->jobs[next].weight = pick_weight (rand);
-          g_sequence_insert_sorted (model, &fixture->jobs[next], compare_jobs, NULL);
-          push (fixture, next++);
-        }
-      else if (roll < 85 || length == 0)
-        {
-          GSequenceIter *first = g_sequence_get_begin_iter (model);
-          TpJob *expected = g_sequence_iter_is_end (first) ? NULL : g_sequence_get (first);
-          TpJob *job = fixture->vt->pop (fixture->queue);
-
-          g_assert_true (job == expected);
-          if (expected != NULL)
-            g_sequence_remove (first);
-        }
-      else
-        {
-          GSequenceIter *iter = g_sequence_get_iter_at_pos (model,
-                                                            g_rand_int_range (rand, 0, length));
-
-          fixture->vt->remove (fixture->queue, g_sequence_get (iter));
-          g_sequence_remove (iter);
-        }
-      g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, g_sequence_get_length (model));
-    }
-
-  while (g_sequence_get_length (model) > 0)
-    {
-      GSequenceIter *first = g_sequence_get_begin_iter (model);
-
-      g_assert_true (fixture->vt->pop (fixture->queue) == g_sequence_get (first));
-      g_sequence_remove (first);
-    }
-  assert_empty (fixture);
-}
+static const QueueModel priority_lane_model = {
+  .summary = "Random pushes, pops and removals (fixed seed), mostly of one weight, match a "
+             "sorted model at every step",
+  .seed = RANDOM_SEED + 1,
+  .n_ops = 100000,
+  .pop_below = 85,
+  .order = queue_order_priority,
+  .pick_weight = lane_weight,
+};
 
 static void
 test_unit_lane (QueueFixture  *fixture,
@@ -514,6 +456,236 @@ test_unit_lane_holes (QueueFixture  *fixture,
   for (guint i = 50; i < 53; i++)
     assert_pop (fixture, i);
   assert_empty (fixture);
+}
+
+static void
+test_unit_requeue_random (QueueFixture  *fixture,
+                          gconstpointer  data)
+{
+  int (*pick_weight) (GRand *) = GPOINTER_TO_INT (data) ? lane_weight : random_weight;
+
+  g_test_summary (GPOINTER_TO_INT (data) ?
+                  "Random pushes, pops, removals and jobs given back (pushed again, older than "
+                  "others) mostly of one weight (fixed seed) match a sorted model" :
+                  "Random pushes, pops, removals and jobs given back (pushed again, older than "
+                  "others) (fixed seed) match a sorted model");
+  g_assert_null (fixture->vt->requeue);
+  queue_test_random_requeue (fixture, queue_order_priority, pick_weight, RANDOM_SEED + 3, 100000, 1);
+}
+
+static void
+test_unit_wide_sequences (QueueFixture  *fixture,
+                          gconstpointer  data)
+{
+  int (*pick_weight) (GRand *) = GPOINTER_TO_INT (data) ? lane_weight : random_weight;
+
+  g_test_summary ("Sequences billions apart, as after billions of submissions, with jobs given "
+                  "back long after they were pushed: the heap moves its 32-bit window of "
+                  "sequences and keeps jobs older than it apart, and the order stays exact");
+  queue_test_random_requeue (fixture, queue_order_priority, pick_weight, RANDOM_SEED + 4, 20000,
+                             G_GUINT64_CONSTANT (1) << 31);
+}
+
+static void
+test_unit_sequence_window (QueueFixture  *fixture,
+                           gconstpointer  data)
+{
+  const guint64 window = G_GUINT64_CONSTANT (1) << 32;
+  g_autoptr(GArray) queued = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  g_test_summary ("A job waits while four billion others are submitted, and jobs older than "
+                  "every queued one come back: each pops at its place by (weight, sequence), "
+                  "and each can be removed wherever it waits");
+
+  queue_fixture_make_jobs (fixture, 12);
+  for (guint i = 0; i < 12; i++)
+    fixture->jobs[i].weight = 9 - (int) (i % 3);
+  fixture->jobs[0].sequence = 5;                  /* waits through it all */
+  fixture->jobs[1].sequence = 6;
+  fixture->jobs[2].sequence = 7;
+  fixture->jobs[3].sequence = window + 2;         /* the window must move */
+  fixture->jobs[4].sequence = 3 * window;         /* past the oldest's window */
+  fixture->jobs[5].sequence = 3 * window + 1;
+  fixture->jobs[6].sequence = 1;                  /* older than everything, given back */
+  fixture->jobs[7].sequence = 2 * window;         /* given back after the window moved */
+  fixture->jobs[8].sequence = 8 * window;
+  fixture->jobs[9].sequence = 8 * window + 1;
+  fixture->jobs[10].sequence = 8 * window + 2;
+  fixture->jobs[11].sequence = 9 * window;
+
+  for (guint i = 0; i < 12; i++)
+    {
+      push (fixture, i);
+      g_array_append_val (queued, i);
+    }
+  /* One removed from among the oldest, one from the newest */
+  remove_job (fixture, 1);
+  remove_job (fixture, 10);
+  for (guint i = 0; i < queued->len; i++)
+    {
+      if (g_array_index (queued, guint, i) == 1 || g_array_index (queued, guint, i) == 10)
+        g_array_remove_index (queued, i--);
+    }
+  assert_drain_sorted (fixture, queued);
+
+  /* And again, popping some in the middle and giving them back */
+  g_array_set_size (queued, 0);
+  for (guint i = 0; i < 12; i++)
+    {
+      push (fixture, i);
+      g_array_append_val (queued, i);
+    }
+  g_array_sort_with_data (queued, compare_indices, fixture->jobs);
+  for (guint i = 0; i < 4; i++)
+    assert_pop (fixture, g_array_index (queued, guint, i));
+  for (guint i = 4; i > 0; i--)
+    push (fixture, g_array_index (queued, guint, i - 1));
+  remove_job (fixture, g_array_index (queued, guint, 2));
+  g_array_remove_index (queued, 2);
+  assert_drain_sorted (fixture, queued);
+}
+
+/* Mostly weights smaller than any queued (G_MININT and a little above), which
+ * land among the smallest queued jobs, else any */
+static int
+small_or_random_weight (GRand *rand)
+{
+  if (g_rand_boolean (rand))
+    return G_MININT + g_rand_int_range (rand, 0, 50);
+  return random_weight (rand);
+}
+
+static void
+test_unit_large (QueueFixture  *fixture,
+                 gconstpointer  data)
+{
+  const guint n_initial = 140000;
+  const guint n_ops = 150000;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED + 5);
+  g_autoptr(GSequence) model = g_sequence_new (NULL);
+  g_autoptr(GPtrArray) held = g_ptr_array_new ();
+  guint next = 0;
+
+  g_test_summary ("A heap large enough to keep its smallest entries apart (140 000 jobs and "
+                  "more), then below and above that size again: random pushes (many smaller "
+                  "than every queued job), pops, removals and jobs given back (fixed seed) "
+                  "match a sorted model at every step");
+  g_test_message ("seed %u", RANDOM_SEED + 5);
+
+  queue_fixture_make_jobs (fixture, n_initial + n_ops);
+  for (; next < n_initial; next++)
+    {
+      fixture->jobs[next].weight = random_weight (rand);
+      g_sequence_insert_sorted (model, &fixture->jobs[next], queue_order_priority, NULL);
+      fixture->vt->push (fixture->queue, &fixture->jobs[next]);
+    }
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, n_initial);
+
+  for (guint op = 0; op < n_ops; op++)
+    {
+      /* Draining below the size where the top is used, then growing again */
+      guint phase = op / (n_ops / 3);
+      guint roll = g_rand_int_range (rand, 0, 100);
+      guint length = (guint) g_sequence_get_length (model);
+
+      if (roll < (phase == 1 ? 15 : phase == 2 ? 60 : 35) && next < fixture->n_jobs)
+        {
+          fixture->jobs[next].weight = small_or_random_weight (rand);
+          g_sequence_insert_sorted (model, &fixture->jobs[next], queue_order_priority, NULL);
+          fixture->vt->push (fixture->queue, &fixture->jobs[next++]);
+        }
+      else if (roll < 75 || length == 0)
+        {
+          GSequenceIter *first = g_sequence_get_begin_iter (model);
+          TpJob *expected = g_sequence_iter_is_end (first) ? NULL : g_sequence_get (first);
+          TpJob *job = fixture->vt->pop (fixture->queue);
+
+          g_assert_true (job == expected);
+          if (expected != NULL)
+            {
+              g_sequence_remove (first);
+              if (g_rand_int_range (rand, 0, 4) == 0)
+                g_ptr_array_add (held, job);
+            }
+        }
+      else if (roll < 90 || held->len == 0)
+        {
+          /* Often among the smallest, where the top is */
+          guint position = g_rand_boolean (rand) ? g_rand_int_range (rand, 0, MIN (length, 200))
+                                                 : g_rand_int_range (rand, 0, length);
+          GSequenceIter *iter = g_sequence_get_iter_at_pos (model, position);
+
+          fixture->vt->remove (fixture->queue, g_sequence_get (iter));
+          g_sequence_remove (iter);
+        }
+      else
+        {
+          TpJob *job = g_ptr_array_steal_index_fast (held, g_rand_int_range (rand, 0, held->len));
+
+          g_sequence_insert_sorted (model, job, queue_order_priority, NULL);
+          fixture->vt->push (fixture->queue, job);
+        }
+      g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, g_sequence_get_length (model));
+    }
+
+  while (g_sequence_get_length (model) > 0)
+    {
+      GSequenceIter *first = g_sequence_get_begin_iter (model);
+
+      g_assert_true (fixture->vt->pop (fixture->queue) == g_sequence_get (first));
+      g_sequence_remove (first);
+    }
+  assert_empty (fixture);
+}
+
+static void
+test_unit_large_rebase (QueueFixture  *fixture,
+                        gconstpointer  data)
+{
+  const guint n_jobs = 140000;
+  const guint64 window = G_GUINT64_CONSTANT (1) << 32;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED + 6);
+  g_autoptr(GArray) queued = g_array_sized_new (FALSE, FALSE, sizeof (guint), n_jobs);
+  guint popped = 0;
+
+  g_test_summary ("A large heap whose smallest entries are kept apart moves its window of "
+                  "sequences and drops its removed entries with them, in order");
+  g_test_message ("seed %u", RANDOM_SEED + 6);
+
+  queue_fixture_make_jobs (fixture, n_jobs);
+  for (guint i = 0; i < n_jobs; i++)
+    {
+      fixture->jobs[i].weight = random_weight (rand);
+      /* The last ones four billion submissions later, then later still */
+      if (i >= n_jobs - 10)
+        fixture->jobs[i].sequence = (i - (n_jobs - 10) + 1) * window + i;
+    }
+  for (guint i = 0; i < n_jobs - 10; i++)
+    {
+      push (fixture, i);
+      g_array_append_val (queued, i);
+    }
+  g_array_sort_with_data (queued, compare_indices, fixture->jobs);
+
+  /* Some pops start using the top; removals mark entries in it and in the array */
+  for (; popped < 100; popped++)
+    assert_pop (fixture, g_array_index (queued, guint, popped));
+  for (guint i = 0; i < 100; i++)
+    {
+      guint position = popped + (i % 2 ? i : (guint) g_rand_int_range (rand, 200,
+                                                                        queued->len - popped));
+
+      remove_job (fixture, g_array_index (queued, guint, position));
+      g_array_remove_index (queued, position);
+    }
+  g_array_remove_range (queued, 0, popped);
+
+  for (guint i = n_jobs - 10; i < n_jobs; i++)
+    {
+      push (fixture, i);
+      g_array_append_val (queued, i);
+    }
+  assert_drain_sorted (fixture, queued);
 }
 
 /* }}} */
@@ -772,14 +944,28 @@ main (int   argc,
               queue_fixture_set_up, test_unit_random_bulk, queue_fixture_tear_down);
   g_test_add ("/queue/priority/random-bulk-compact", QueueFixture, GUINT_TO_POINTER (7000),
               queue_fixture_set_up, test_unit_random_bulk, queue_fixture_tear_down);
-  g_test_add ("/queue/priority/random-ops", QueueFixture, NULL,
-              queue_fixture_set_up, test_unit_random_ops, queue_fixture_tear_down);
-  g_test_add ("/queue/priority/random-ops-runs", QueueFixture, GINT_TO_POINTER (TRUE),
-              queue_fixture_set_up, test_unit_random_ops, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/random-ops", QueueFixture, &priority_model,
+              queue_fixture_set_up, queue_test_random_model, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/random-ops-runs", QueueFixture, &priority_lane_model,
+              queue_fixture_set_up, queue_test_random_model, queue_fixture_tear_down);
   g_test_add ("/queue/priority/lane", QueueFixture, NULL,
               queue_fixture_set_up, test_unit_lane, queue_fixture_tear_down);
   g_test_add ("/queue/priority/lane-holes", QueueFixture, NULL,
               queue_fixture_set_up, test_unit_lane_holes, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/requeue/random", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_requeue_random, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/requeue/random-runs", QueueFixture, GINT_TO_POINTER (TRUE),
+              queue_fixture_set_up, test_unit_requeue_random, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/wide-sequences", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_wide_sequences, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/wide-sequences-runs", QueueFixture, GINT_TO_POINTER (TRUE),
+              queue_fixture_set_up, test_unit_wide_sequences, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/sequence-window", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_sequence_window, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/large", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_large, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/large-rebase", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_large_rebase, queue_fixture_tear_down);
 
   for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
     {

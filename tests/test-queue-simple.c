@@ -223,51 +223,136 @@ test_unit_wrap_and_grow (QueueFixture  *fixture,
   assert_empty (fixture);
 }
 
-static void
-test_unit_random (QueueFixture  *fixture,
-                  gconstpointer  data)
+static const QueueModel fifo_model = {
+  .summary = "Random pushes, pops and removals (fixed seed) match a FIFO model at every step, "
+             "while the queue grows, shrinks and wraps",
+  .seed = RANDOM_SEED,
+  .n_ops = 200000,
+  .pop_below = 90,
+  .order = queue_order_fifo,
+};
+
+/* The queue's order: by sequence */
+static int
+compare_sequence (gconstpointer a,
+                  gconstpointer b,
+                  gpointer      user_data)
 {
-  const guint n_ops = 200000;
-  g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED);
-  GQueue model = G_QUEUE_INIT;
-  guint next = 0;
+  guint64 x = ((const TpJob *) a)->sequence;
+  guint64 y = ((const TpJob *) b)->sequence;
 
-  g_test_summary ("Random pushes, pops and removals (fixed seed) match a GQueue model at "
-                  "every step, while the queue grows, shrinks and wraps");
-  g_test_message ("seed %u", RANDOM_SEED);
+  return x < y ? -1 : x > y;
+}
 
-  queue_fixture_make_jobs (fixture, n_ops);
-  for (guint op = 0; op < n_ops; op++)
-    {
-      /* Drift between growing and draining phases */
-      guint push_bias = (op / 5000) % 2 ? 35 : 60;
-      guint roll = g_rand_int_range (rand, 0, 100);
+static int
+no_weight (GRand *rand)
+{
+  return 4;
+}
 
-      if (roll < push_bias && next < fixture->n_jobs)
-        {
-          g_queue_push_tail (&model, &fixture->jobs[next]);
-          push (fixture, next++);
-        }
-      else if (roll < 90 || model.length == 0)
-        {
-          TpJob *expected = g_queue_pop_head (&model);
-          TpJob *job = fixture->vt->pop (fixture->queue);
+static void
+test_unit_requeue_order (QueueFixture  *fixture,
+                         gconstpointer  data)
+{
+  g_test_summary ("A job given back (requeue) pops at its place by sequence: before newer "
+                  "jobs pushed since, after older ones given back too, and a job newer than "
+                  "every queued one after them");
 
-          g_assert_true (job == expected);
-        }
-      else
-        {
-          guint nth = g_rand_int_range (rand, 0, model.length);
-          TpJob *job = g_queue_pop_nth (&model, nth);
+  g_assert_nonnull (fixture->vt->requeue);
+  queue_fixture_make_jobs (fixture, 12);
+  for (guint i = 0; i < 6; i++)
+    push (fixture, i);
+  assert_pop (fixture, 0);
+  assert_pop (fixture, 1);
+  assert_pop (fixture, 2);
+  push (fixture, 6);
 
-          fixture->vt->remove (fixture->queue, job);
-        }
-      g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, model.length);
-    }
+  requeue (fixture, 2);
+  requeue (fixture, 0);
+  assert_pop (fixture, 0);
+  requeue (fixture, 1);
+  assert_pop (fixture, 1);
+  assert_pop (fixture, 2);
+  assert_pop (fixture, 3);
 
-  while (model.length > 0)
-    g_assert_true (fixture->vt->pop (fixture->queue) == g_queue_pop_head (&model));
+  /* Newer than the newest queued job: it simply goes last */
+  assert_pop (fixture, 4);
+  push (fixture, 7);
+  assert_pop (fixture, 5);
+  assert_pop (fixture, 6);
+  assert_pop (fixture, 7);
+  requeue (fixture, 7);
+  push (fixture, 8);
+  requeue (fixture, 4);
+  assert_pop (fixture, 4);
+  assert_pop (fixture, 7);
+  assert_pop (fixture, 8);
   assert_empty (fixture);
+}
+
+static void
+test_unit_requeue_remove (QueueFixture  *fixture,
+                          gconstpointer  data)
+{
+  g_test_summary ("Jobs given back can be removed (cancelled) wherever they wait, and the "
+                  "others keep their order");
+
+  queue_fixture_make_jobs (fixture, 20);
+  for (guint i = 0; i < 20; i++)
+    push (fixture, i);
+  for (guint i = 0; i < 10; i++)
+    assert_pop (fixture, i);
+  for (guint i = 0; i < 10; i++)
+    requeue (fixture, (i * 7) % 10);
+  remove_job (fixture, 0);   /* the oldest */
+  remove_job (fixture, 5);
+  remove_job (fixture, 9);   /* the newest given back */
+  remove_job (fixture, 15);  /* one never popped, among them */
+  for (guint i = 0; i < 20; i++)
+    {
+      if (i != 0 && i != 5 && i != 9 && i != 15)
+        assert_pop (fixture, i);
+    }
+  assert_empty (fixture);
+
+  /* Emptied by removals alone */
+  requeue (fixture, 3);
+  requeue (fixture, 1);
+  push (fixture, 19);
+  remove_job (fixture, 1);
+  remove_job (fixture, 19);
+  remove_job (fixture, 3);
+  assert_empty (fixture);
+}
+
+static void
+test_unit_requeue_only (QueueFixture  *fixture,
+                        gconstpointer  data)
+{
+  const guint n_jobs = 1000;
+
+  g_test_summary ("A queue fed by requeue alone (where a pool parks the jobs a gate holds "
+                  "for their key), in order or in reverse, pops by sequence");
+
+  queue_fixture_make_jobs (fixture, n_jobs);
+  for (guint i = 0; i < n_jobs / 2; i++)
+    requeue (fixture, i);
+  for (guint i = n_jobs; i > n_jobs / 2; i--)
+    requeue (fixture, i - 1);
+  for (guint i = 0; i < n_jobs; i++)
+    assert_pop (fixture, i);
+  assert_empty (fixture);
+}
+
+static void
+test_unit_requeue_random (QueueFixture  *fixture,
+                          gconstpointer  data)
+{
+  g_test_summary ("Random pushes, pops, removals and requeues of popped jobs (fixed seed) "
+                  "match a model sorted by sequence at every step");
+
+  queue_test_random_requeue (fixture, compare_sequence, no_weight, RANDOM_SEED + 2, 100000,
+                             1);
 }
 
 /* }}} */
@@ -437,8 +522,16 @@ main (int   argc,
               queue_fixture_set_up, test_unit_remove_then_push, queue_fixture_tear_down);
   g_test_add ("/queue/simple/wrap-and-grow", QueueFixture, NULL,
               queue_fixture_set_up, test_unit_wrap_and_grow, queue_fixture_tear_down);
-  g_test_add ("/queue/simple/random", QueueFixture, NULL,
-              queue_fixture_set_up, test_unit_random, queue_fixture_tear_down);
+  g_test_add ("/queue/simple/random", QueueFixture, &fifo_model,
+              queue_fixture_set_up, queue_test_random_model, queue_fixture_tear_down);
+  g_test_add ("/queue/simple/requeue/order", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_requeue_order, queue_fixture_tear_down);
+  g_test_add ("/queue/simple/requeue/remove", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_requeue_remove, queue_fixture_tear_down);
+  g_test_add ("/queue/simple/requeue/only", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_requeue_only, queue_fixture_tear_down);
+  g_test_add ("/queue/simple/requeue/random", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_requeue_random, queue_fixture_tear_down);
 
   for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
     {

@@ -286,6 +286,12 @@ tp_test_job_done_cb (GObject      *source,
     log->closed++;
   else if (g_error_matches (error, TP_POOL_ERROR, TP_POOL_ERROR_JOB_LOST))
     log->lost++;
+  else if (g_error_matches (error, TP_POOL_ERROR, TP_POOL_ERROR_TIMED_OUT))
+    log->timed_out++;
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    log->run_timed_out++;
+  else if (g_error_matches (error, TP_POOL_ERROR, TP_POOL_ERROR_UNAVAILABLE))
+    log->unavailable++;
   else
     {
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
@@ -319,4 +325,19 @@ tp_test_release (TpTestJob *job)
   g_assert_nonnull (task);
   tp_test_job_return (job, task);
   g_object_unref (task);
+}
+
+TpTestJob *
+tp_test_submit_with_options (TpPool        *pool,
+                             TpTestLog     *log,
+                             const char    *name,
+                             TpTestJobMode  mode,
+                             TpJobOptions  *options,
+                             GCancellable  *cancellable)
+{
+  TpTestJob *job = tp_test_job_new (log, name, mode);
+
+  tp_pool_submit_with_options_async (pool, options, tp_test_job_func, job, tp_test_job_free,
+                                     cancellable, tp_test_job_done_cb, log);
+  return job;
 }

@@ -38,6 +38,9 @@ typedef struct {
   guint      not_accepting; /* TP_POOL_ERROR_NOT_ACCEPTING */
   guint      closed;        /* TP_POOL_ERROR_CLOSED */
   guint      lost;          /* TP_POOL_ERROR_JOB_LOST */
+  guint      timed_out;     /* TP_POOL_ERROR_TIMED_OUT: not started in time */
+  guint      run_timed_out; /* G_IO_ERROR_TIMED_OUT: gave up at its run timeout */
+  guint      unavailable;   /* TP_POOL_ERROR_UNAVAILABLE */
   GPtrArray *order;         /* job names, in the order they started */
   GPtrArray *results;       /* results, in callback order */
   GMainContext *context;    /* woken when a job's data is destroyed: it may be on any thread */
@@ -89,6 +92,13 @@ TpTestJob *tp_test_submit         (TpPool        *pool,
                                    TpSubmitFlags  flags,
                                    int            weight,
                                    GCancellable  *cancellable);
+/* Like tp_test_submit(), with options */
+TpTestJob *tp_test_submit_with_options (TpPool        *pool,
+                                        TpTestLog     *log,
+                                        const char    *name,
+                                        TpTestJobMode  mode,
+                                        TpJobOptions  *options,
+                                        GCancellable  *cancellable);
 /* Completes a HOLD job's task with "ok:<name>" */
 void       tp_test_release        (TpTestJob     *job);
 

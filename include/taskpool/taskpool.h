@@ -11,5 +11,7 @@
 # include "tp-version-macros.h"
 # include "tp-enum-types.h"
 # include "tp-pool.h"
+# include "tp-job-options.h"
+# include "tp-job-info.h"
 # include "tp-pool-gi.h"
 #undef TASKPOOL_INSIDE

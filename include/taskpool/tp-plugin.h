@@ -3,7 +3,14 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * A strategy plugin includes this header (and nothing else of libtaskpool)
- * and builds against `pkg-config --cflags --libs taskpool-1`.
+ * and builds against `pkg-config --cflags --libs taskpool-1`. The module is
+ * declared by a metadata file beside it (`name.plugin`: [Plugin] Module=,
+ * Queues=, Scalers=, Gates=), without which it is never opened.
+ *
+ * Every struct here grows only at its end, from a first size
+ * (`TP_*_SIZE_FIRST`) below which it is refused; a field added later is read
+ * only from a struct whose size covers it (TP_STRUCT_SIZE_HAS()), so plugins
+ * built against an older SDK keep loading.
  */
 
 #pragma once
@@ -35,6 +42,31 @@ G_BEGIN_DECLS
  * Since: 1.0
  */
 #define TP_PLUGIN_ENTRY_SYMBOL "tp_plugin_get_descriptor"
+
+/**
+ * TP_STRUCT_SIZE_HAS:
+ * @type: a struct type of the SDK: `TpScaleStrategy`, `TpScaleLimits` …
+ * @struct_size: the size the struct has, as its provider was built
+ * @field: a field of @type
+ *
+ * Whether a struct of @struct_size bytes, laid out as @type, includes
+ * @field. This is how every struct of the SDK grows: fields are only ever
+ * added at the end, each struct has a first size below which it is refused,
+ * and whoever reads a field added after that first size checks first that
+ * the struct's provider knew it. The registry does so for the vtables a
+ * plugin gives; a plugin does so for the structs the pool gives it (the
+ * `struct_size` of #TpScaleStats, the `limits_size` of a scaling strategy's
+ * `init`).
+ *
+ * |[<!-- language="C" -->
+ * if (TP_STRUCT_SIZE_HAS (TpScaleStats, stats->struct_size, completed))
+ *   rate = stats->completed;
+ * ]|
+ *
+ * Since: 1.2
+ */
+#define TP_STRUCT_SIZE_HAS(type, struct_size, field) \
+  ((gsize) (struct_size) >= G_STRUCT_OFFSET (type, field) + sizeof (((type *) NULL)->field))
 
 /**
  * TpJob:
@@ -155,9 +187,17 @@ struct _TpQueueStrategy
  * @min_size_set: whether the application set @min_size
  * @max_size_set: whether the application set @max_size
  *
- * The size bounds of a pool. A scaling strategy's `create` fills in the
- * defaults of what was not set and checks the rest; the pool then checks
- * `min_size <= size <= max_size` and `1 <= max_size <= TP_POOL_MAX_SIZE`.
+ * The size bounds of a pool. A scaling strategy's `init` (or `create`)
+ * fills in the defaults of what was not set and checks the rest; the pool
+ * then checks `min_size <= size <= max_size` and
+ * `1 <= max_size <= TP_POOL_MAX_SIZE`.
+ *
+ * The struct carries no size of its own: the pool allocates it, and it only
+ * ever grows at its end. A strategy with `init` is given the size the pool
+ * filled in (`limits_size`) and checks it with TP_STRUCT_SIZE_HAS() before
+ * it reads or writes a field added after %TP_SCALE_LIMITS_SIZE_FIRST; a
+ * strategy with only `create`, built before `init` existed, is given at
+ * least the first layout and never looks past it.
  *
  * Since: 1.0
  */
@@ -173,13 +213,24 @@ struct _TpScaleLimits
 };
 
 /**
+ * TP_SCALE_LIMITS_SIZE_FIRST:
+ *
+ * The size of #TpScaleLimits as the first SDK laid it out: the smallest
+ * `limits_size` a scaling strategy's `init` can be given.
+ *
+ * Since: 1.2
+ */
+#define TP_SCALE_LIMITS_SIZE_FIRST \
+  (G_STRUCT_OFFSET (TpScaleLimits, max_size_set) + sizeof (gboolean))
+
+/**
  * TpScaleStats:
  * @struct_size: `sizeof (TpScaleStats)` as the pool was built
  * @now: monotonic time of the snapshot, in microseconds
  * @size: live workers
  * @target: the size the pool is heading for
  * @running: jobs executing
- * @waiting: jobs queued
+ * @waiting: jobs waiting for a worker in the queue (not counting @backlog)
  * @idle_workers: live workers without a job
  * @min_size: lower bound of the size
  * @max_size: upper bound of the size
@@ -187,8 +238,13 @@ struct _TpScaleLimits
  * @longest_idle_us: how long the longest-idle worker has been idle, 0 when none is idle
  * @submitted: jobs accepted since the pool started
  * @completed: jobs that left a worker since the pool started
+ * @backlog: submissions waiting for room in a full queue, not yet queued.
+ *   Present when @struct_size covers it (Since: 1.2); a pool built before
+ *   counted them in @waiting
  *
- * A snapshot of a pool's load, given to a scaling strategy's `decide`.
+ * A snapshot of a pool's load, given to a scaling strategy's `decide`. The
+ * pool fills @struct_size: a strategy reads a field added after the first
+ * release only when @struct_size covers it.
  *
  * Since: 1.0
  */
@@ -208,6 +264,7 @@ struct _TpScaleStats
   gint64  longest_idle_us;
   guint64 submitted;
   guint64 completed;
+  guint   backlog;
 };
 
 /**
@@ -219,12 +276,23 @@ struct _TpScaleStats
  * @keys: (nullable): NULL-terminated keyfile keys the strategy reads; `size`,
  *   `min-size` and `max-size` are read by the pool for the strategy, and are
  *   accepted in a keyfile only when listed here
- * @create: makes a scaler; fills the defaults of @limits and validates it
- * @destroy: frees the scaler
+ * @create: (nullable): makes a scaler; fills the defaults of @limits and
+ *   validates it; returns %NULL with its error set on failure. Only for a
+ *   strategy without @init, which must then return a non-%NULL pointer even
+ *   when it keeps no state: write @init instead. A vtable with @init leaves
+ *   it %NULL, or sets it for libraries older than 1.2, which call it instead
+ * @destroy: (nullable): frees the scaler. Required with @create; optional
+ *   with @init, which then calls it after every successful @init, whatever
+ *   `*scaler` it set
  * @decide: (nullable): returns the size the pool should have; sets
  *   `*next_check_us` to the delay after which it wants to be asked again, or
  *   to -1 to be asked only when the load changes. %NULL for a strategy whose
  *   size changes only through tp_pool_scale().
+ * @init: (nullable): makes a scaler: fills the defaults of @limits, of which
+ *   the pool filled in `limits_size` bytes, validates it, sets `*scaler`
+ *   (%NULL for a strategy without state) and returns %TRUE, or returns
+ *   %FALSE with its error set. A vtable whose @struct_size ends before this
+ *   field has none, and uses @create. Since: 1.2
  *
  * The vtable of a scaling strategy: how many workers there should be. The
  * pool clamps the answer to `[min_size, max_size]` and applies it. `decide`
@@ -251,7 +319,25 @@ struct _TpScaleStrategy
   guint     (*decide)  (gpointer             scaler,
                         const TpScaleStats  *stats,
                         gint64              *next_check_us);
+
+  gboolean  (*init)    (GKeyFile            *config,
+                        const char          *group,
+                        TpScaleLimits       *limits,
+                        gsize                limits_size,
+                        gpointer            *scaler,
+                        GError             **error);
 };
+
+/**
+ * TP_SCALE_STRATEGY_SIZE_FIRST:
+ *
+ * The smallest `struct_size` the registry accepts for a #TpScaleStrategy:
+ * the vtable without @init, as the first plugins were built. Such a
+ * strategy is made with its `create`.
+ *
+ * Since: 1.2
+ */
+#define TP_SCALE_STRATEGY_SIZE_FIRST (G_STRUCT_OFFSET (TpScaleStrategy, init))
 
 /**
  * TpGateHost:
@@ -352,11 +438,14 @@ struct _TpGateStrategy
 /**
  * TP_GATE_STRATEGY_SIZE_FIRST:
  *
- * The smallest `struct_size` the registry accepts for a #TpGateStrategy.
+ * The smallest `struct_size` the registry accepts for a #TpGateStrategy:
+ * the vtable as 1.2 laid it out, up to and including @ended. Fields added
+ * later are read only from a vtable whose `struct_size` covers them.
  *
  * Since: 1.2
  */
-#define TP_GATE_STRATEGY_SIZE_FIRST (sizeof (TpGateStrategy))
+#define TP_GATE_STRATEGY_SIZE_FIRST \
+  (G_STRUCT_OFFSET (TpGateStrategy, ended) + sizeof (gpointer))
 
 /**
  * TpPluginDescriptor:
@@ -371,7 +460,8 @@ struct _TpGateStrategy
  *   @struct_size ends before this field has none. Since: 1.2
  *
  * What a plugin's entry point returns: a static description of the module
- * and of the strategies it provides. Write it with TP_PLUGIN_DEFINE().
+ * and of the strategies it provides. Write it with TP_PLUGIN_DEFINE(). The
+ * strategies must be exactly those the plugin's metadata file declares.
  *
  * Since: 1.0
  */

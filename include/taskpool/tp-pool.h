@@ -98,6 +98,8 @@ typedef enum /*< flags >*/ {
   TP_CLOSE_CANCEL_RUNNING = 1 << 1,
 } TpCloseFlags;
 
+typedef struct _TpJobOptions TpJobOptions;
+
 #define TP_TYPE_POOL (tp_pool_get_type ())
 
 TP_AVAILABLE_IN_ALL
@@ -143,6 +145,15 @@ void          tp_pool_submit_full_async      (TpPool               *self,
                                               GCancellable         *cancellable,
                                               GAsyncReadyCallback   callback,
                                               gpointer              user_data);
+TP_AVAILABLE_IN_1_2
+void          tp_pool_submit_with_options_async (TpPool            *self,
+                                              TpJobOptions         *options,
+                                              GTaskThreadFunc       job_func,
+                                              gpointer              job_data,
+                                              GDestroyNotify        job_data_destroy,
+                                              GCancellable         *cancellable,
+                                              GAsyncReadyCallback   callback,
+                                              gpointer              user_data);
 TP_AVAILABLE_IN_ALL
 gpointer      tp_pool_submit_finish          (TpPool               *self,
                                               GAsyncResult         *result,
@@ -166,6 +177,10 @@ TP_AVAILABLE_IN_ALL
 void          tp_pool_pause                  (TpPool               *self);
 TP_AVAILABLE_IN_ALL
 void          tp_pool_resume                 (TpPool               *self);
+TP_AVAILABLE_IN_1_2
+void          tp_pool_hold                   (TpPool               *self);
+TP_AVAILABLE_IN_1_2
+void          tp_pool_unhold                 (TpPool               *self);
 
 TP_AVAILABLE_IN_ALL
 void          tp_pool_close_async            (TpPool               *self,
@@ -215,5 +230,23 @@ TP_AVAILABLE_IN_ALL
 gboolean      tp_pool_get_paused             (TpPool               *self);
 TP_AVAILABLE_IN_ALL
 gboolean      tp_pool_get_closed             (TpPool               *self);
+TP_AVAILABLE_IN_1_2
+gboolean      tp_pool_get_held               (TpPool               *self);
+TP_AVAILABLE_IN_1_2
+guint         tp_pool_get_queue_timeout      (TpPool               *self);
+TP_AVAILABLE_IN_1_2
+guint         tp_pool_get_run_timeout        (TpPool               *self);
+TP_AVAILABLE_IN_1_2
+const char * const *tp_pool_get_gates        (TpPool               *self);
+TP_AVAILABLE_IN_1_4
+guint64       tp_pool_get_n_submitted        (TpPool               *self);
+TP_AVAILABLE_IN_1_4
+guint64       tp_pool_get_n_succeeded        (TpPool               *self);
+TP_AVAILABLE_IN_1_4
+guint64       tp_pool_get_n_failed           (TpPool               *self);
+TP_AVAILABLE_IN_1_4
+guint64       tp_pool_get_n_cancelled        (TpPool               *self);
+TP_AVAILABLE_IN_1_4
+guint64       tp_pool_get_n_timed_out        (TpPool               *self);
 
 G_END_DECLS

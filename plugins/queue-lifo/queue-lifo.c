@@ -3,15 +3,27 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * A stack of job pointers: the newest job runs first. A cancelled job leaves
- * a hole (its index is kept in the job) that pop skips.
+ * a hole (its index, shifted left by one, is kept in the job) that pop skips.
+ *
+ * A job a gate gave back (`requeue`) is older than jobs pushed since. If it
+ * is newer than the stack's top it goes on top; otherwise it waits in a
+ * small heap ordered newest first, and a pop takes the newer of the stack's
+ * top and the heap's root (requeue-heap.h). The stack holds jobs in
+ * submission order, so this is the queue's order exactly.
  */
 
 #include <taskpool/tp-plugin.h>
 
+#include "../common/requeue-heap.h"
+
 typedef struct {
-  GPtrArray *stack;
-  guint      length;   /* jobs, holes excluded */
+  GPtrArray   *stack;
+  guint        length;   /* jobs on the stack, holes excluded */
+  RequeueHeap  requeued; /* given back, older than the stack's top */
 } LifoQueue;
+
+/* The heap pops the smallest order first: the newest job */
+#define LIFO_ORDER(sequence) (G_MAXUINT64 - (sequence))
 
 static gpointer
 lifo_create (GKeyFile    *config,
@@ -29,6 +41,7 @@ lifo_destroy (gpointer data)
 {
   LifoQueue *queue = data;
 
+  requeue_heap_clear (&queue->requeued);
   g_ptr_array_unref (queue->stack);
   g_free (queue);
 }
@@ -39,7 +52,7 @@ lifo_push (gpointer  data,
 {
   LifoQueue *queue = data;
 
-  tp_job_set_queue_data (job, GUINT_TO_POINTER (queue->stack->len));
+  tp_job_set_queue_data (job, GSIZE_TO_POINTER ((gsize) queue->stack->len << 1));
   g_ptr_array_add (queue->stack, job);
   queue->length++;
 }
@@ -58,6 +71,11 @@ lifo_pop (gpointer data)
   TpJob *job;
 
   lifo_trim (queue);
+  if (G_UNLIKELY (queue->requeued.length > 0) &&
+      (queue->stack->len == 0 ||
+       queue->requeued.entries[0].order <
+       LIFO_ORDER (tp_job_get_sequence (queue->stack->pdata[queue->stack->len - 1]))))
+    return requeue_heap_take (&queue->requeued, 0);
   if (queue->stack->len == 0)
     return NULL;
 
@@ -68,11 +86,42 @@ lifo_pop (gpointer data)
 }
 
 static void
+lifo_requeue (gpointer  data,
+              TpJob    *job)
+{
+  LifoQueue *queue = data;
+  guint64 sequence = tp_job_get_sequence (job);
+
+  /* The stack has no hole at its top (lifo_trim()) */
+  if (queue->length == 0 ||
+      sequence > tp_job_get_sequence (queue->stack->pdata[queue->stack->len - 1]))
+    lifo_push (queue, job);
+  else
+    requeue_heap_insert (&queue->requeued, job, LIFO_ORDER (sequence));
+}
+
+static void
 lifo_remove (gpointer  data,
              TpJob    *job)
 {
   LifoQueue *queue = data;
-  guint index = GPOINTER_TO_UINT (tp_job_get_queue_data (job));
+  gpointer where = tp_job_get_queue_data (job);
+  gsize index = GPOINTER_TO_SIZE (where) >> 1;
+
+  if (requeue_data_is_heap (where))
+    {
+      gssize heap_index = requeue_heap_find (&queue->requeued, job);
+
+      /* Not in g_return_if_fail(), which G_DISABLE_CHECKS compiles out */
+      if (heap_index < 0)
+        {
+          g_critical ("%s: job %" G_GUINT64_FORMAT " is not queued", G_STRFUNC,
+                      tp_job_get_sequence (job));
+          return;
+        }
+      requeue_heap_take (&queue->requeued, (guint) heap_index);
+      return;
+    }
 
   g_return_if_fail (index < queue->stack->len && queue->stack->pdata[index] == job);
 
@@ -84,7 +133,9 @@ lifo_remove (gpointer  data,
 static guint
 lifo_length (gpointer data)
 {
-  return ((LifoQueue *) data)->length;
+  LifoQueue *queue = data;
+
+  return queue->length + queue->requeued.length;
 }
 
 static const TpQueueStrategy lifo_strategy = {
@@ -99,6 +150,7 @@ static const TpQueueStrategy lifo_strategy = {
   .remove = lifo_remove,
   .length = lifo_length,
   .flags = TP_QUEUE_IGNORES_SUBMIT_TIME,
+  .requeue = lifo_requeue,
 };
 
 static const TpQueueStrategy * const lifo_queues[] = { &lifo_strategy, NULL };

@@ -4,17 +4,26 @@
  *
  * A ring of job pointers indexed by absolute position: push and pop are O(1)
  * and allocate nothing once the ring has grown. A cancelled job leaves a hole
- * (its position is kept in the job) that pop skips.
+ * (its position, shifted left by one, is kept in the job) that pop skips.
+ *
+ * A job a gate gave back (`requeue`) is older than some jobs in the ring.
+ * If it is newer than the ring's newest job it joins the ring; otherwise it
+ * waits in a small heap ordered by sequence, and a pop takes the older of
+ * the ring's head and the heap's root (requeue-heap.h). The ring holds jobs
+ * in submission order, so this is the queue's order exactly.
  */
 
 #include <taskpool/tp-plugin.h>
 
+#include "../common/requeue-heap.h"
+
 typedef struct {
-  TpJob **slots;
-  guint64 head;     /* absolute position of the oldest slot */
-  guint64 tail;     /* absolute position of the next push */
-  guint   capacity; /* a power of two */
-  guint   length;   /* jobs, holes excluded */
+  TpJob     **slots;
+  guint64     head;     /* absolute position of the oldest slot */
+  guint64     tail;     /* absolute position of the next push */
+  guint       capacity; /* a power of two */
+  guint       length;   /* jobs in the ring, holes excluded */
+  RequeueHeap requeued; /* given back, older than the ring's newest job */
 } SimpleQueue;
 
 static gpointer
@@ -34,6 +43,7 @@ simple_destroy (gpointer data)
 {
   SimpleQueue *queue = data;
 
+  requeue_heap_clear (&queue->requeued);
   g_free (queue->slots);
   g_free (queue);
 }
@@ -61,30 +71,58 @@ simple_push (gpointer  data,
   if (queue->tail - queue->head == queue->capacity)
     simple_grow (queue);
   queue->slots[queue->tail & (queue->capacity - 1)] = job;
-  tp_job_set_queue_data (job, GSIZE_TO_POINTER ((gsize) queue->tail));
+  tp_job_set_queue_data (job, GSIZE_TO_POINTER ((gsize) queue->tail << 1));
   queue->tail++;
   queue->length++;
+}
+
+/* Skips the holes at the ring's head: returns its oldest job, or NULL */
+static TpJob *
+simple_peek (SimpleQueue *queue)
+{
+  while (queue->head < queue->tail)
+    {
+      TpJob *job = queue->slots[queue->head & (queue->capacity - 1)];
+
+      if (job != NULL)
+        return job;
+      queue->head++;
+    }
+  return NULL;
 }
 
 static TpJob *
 simple_pop (gpointer data)
 {
   SimpleQueue *queue = data;
+  TpJob *job = simple_peek (queue);
 
-  while (queue->head < queue->tail)
+  if (G_UNLIKELY (queue->requeued.length > 0) &&
+      (job == NULL || queue->requeued.entries[0].order < tp_job_get_sequence (job)))
+    return requeue_heap_take (&queue->requeued, 0);
+
+  if (job != NULL)
     {
-      TpJob **slot = &queue->slots[queue->head & (queue->capacity - 1)];
-      TpJob *job = *slot;
-
-      *slot = NULL;
+      queue->slots[queue->head & (queue->capacity - 1)] = NULL;
       queue->head++;
-      if (job != NULL)
-        {
-          queue->length--;
-          return job;
-        }
+      queue->length--;
     }
-  return NULL;
+  return job;
+}
+
+static void
+simple_requeue (gpointer  data,
+                TpJob    *job)
+{
+  SimpleQueue *queue = data;
+  guint64 sequence = tp_job_get_sequence (job);
+
+  /* The ring has no hole at its tail (simple_remove() trims them) */
+  if (queue->length == 0 ||
+      sequence > tp_job_get_sequence (queue->slots[(queue->tail - 1) & (queue->capacity - 1)]))
+    simple_push (queue, job);
+  else
+    requeue_heap_insert (&queue->requeued, job, sequence);
 }
 
 static void
@@ -92,7 +130,23 @@ simple_remove (gpointer  data,
                TpJob    *job)
 {
   SimpleQueue *queue = data;
-  guint64 pos = GPOINTER_TO_SIZE (tp_job_get_queue_data (job));
+  gpointer where = tp_job_get_queue_data (job);
+  guint64 pos = GPOINTER_TO_SIZE (where) >> 1;
+
+  if (requeue_data_is_heap (where))
+    {
+      gssize index = requeue_heap_find (&queue->requeued, job);
+
+      /* Not in g_return_if_fail(), which G_DISABLE_CHECKS compiles out */
+      if (index < 0)
+        {
+          g_critical ("%s: job %" G_GUINT64_FORMAT " is not queued", G_STRFUNC,
+                      tp_job_get_sequence (job));
+          return;
+        }
+      requeue_heap_take (&queue->requeued, (guint) index);
+      return;
+    }
 
   g_return_if_fail (pos >= queue->head && pos < queue->tail);
   g_return_if_fail (queue->slots[pos & (queue->capacity - 1)] == job);
@@ -109,7 +163,9 @@ simple_remove (gpointer  data,
 static guint
 simple_length (gpointer data)
 {
-  return ((SimpleQueue *) data)->length;
+  SimpleQueue *queue = data;
+
+  return queue->length + queue->requeued.length;
 }
 
 static const TpQueueStrategy simple_strategy = {
@@ -124,6 +180,7 @@ static const TpQueueStrategy simple_strategy = {
   .remove = simple_remove,
   .length = simple_length,
   .flags = TP_QUEUE_IGNORES_SUBMIT_TIME,
+  .requeue = simple_requeue,
 };
 
 static const TpQueueStrategy * const simple_queues[] = { &simple_strategy, NULL };

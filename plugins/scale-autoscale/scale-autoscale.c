@@ -68,17 +68,29 @@ autoscale_destroy (gpointer scaler)
   g_free (scaler);
 }
 
+/* Jobs that wait for a worker, queued or waiting for room in a full queue.
+ * A pool that predates the backlog field counted it in waiting already. */
+static guint
+autoscale_waiting (const TpScaleStats *stats)
+{
+  if (stats->struct_size < G_STRUCT_OFFSET (TpScaleStats, backlog) + sizeof (stats->backlog))
+    return stats->waiting;
+  return stats->waiting + stats->backlog;
+}
+
 static guint
 autoscale_decide (gpointer            scaler,
                   const TpScaleStats *stats,
                   gint64             *next_check_us)
 {
   Autoscale *self = scaler;
+  guint waiting;
 
   *next_check_us = -1;
 
-  if (stats->waiting > 0)
-    return MAX (stats->target, stats->running + stats->waiting);
+  waiting = autoscale_waiting (stats);
+  if (waiting > 0)
+    return MAX (stats->target, stats->running + waiting);
 
   if (stats->idle_workers == 0 || stats->target <= stats->min_size)
     return stats->target;

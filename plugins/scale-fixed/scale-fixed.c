@@ -12,11 +12,8 @@
 
 static const char * const fixed_keys[] = { "size", "min-size", "max-size", NULL };
 
-static gpointer
-fixed_create (GKeyFile       *config,
-              const char     *group,
-              TpScaleLimits  *limits,
-              GError        **error)
+static void
+fixed_default_limits (TpScaleLimits *limits)
 {
   if (!limits->min_size_set)
     limits->min_size = 0;
@@ -24,14 +21,20 @@ fixed_create (GKeyFile       *config,
     limits->max_size = TP_POOL_MAX_SIZE;
   if (!limits->size_set)
     limits->size = CLAMP (FIXED_DEFAULT_SIZE, limits->min_size, limits->max_size);
-
-  /* Nothing to keep: any non-NULL pointer says success */
-  return (gpointer) fixed_keys;
 }
 
-static void
-fixed_destroy (gpointer scaler)
+/* Nothing to keep: the scaler is NULL */
+static gboolean
+fixed_init (GKeyFile       *config,
+            const char     *group,
+            TpScaleLimits  *limits,
+            gsize           limits_size,
+            gpointer       *scaler,
+            GError        **error)
 {
+  fixed_default_limits (limits);
+  *scaler = NULL;
+  return TRUE;
 }
 
 static const TpScaleStrategy fixed_strategy = {
@@ -39,8 +42,7 @@ static const TpScaleStrategy fixed_strategy = {
   .name = "fixed",
   .description = "A fixed number of workers, changed only by tp_pool_scale()",
   .keys = fixed_keys,
-  .create = fixed_create,
-  .destroy = fixed_destroy,
+  .init = fixed_init,
   .decide = NULL,
 };
 

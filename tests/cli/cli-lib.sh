@@ -9,6 +9,7 @@
 set -euo pipefail
 
 TR=$(realpath "${1:?usage: $0 PATH-TO-taskpool-run}")
+CLI_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 [ -x "$TR" ] || { echo "FAIL: $TR is not an executable" >&2; exit 1; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/taskpool-run-test.XXXXXX")
 BACKGROUND=()
@@ -73,13 +74,18 @@ assert_grep () {
   fi
 }
 
-# json EXPRESSION: a value of the JSON summary, the last line of “out”, where
-# EXPRESSION is Python applied to it as “d”: json "d['size']"
+# json EXPRESSION: checks that the JSON report, the last line of “out”, is the
+# document doc/taskpool-run.md describes (cli-json.py), then prints
+# EXPRESSION, Python applied to it as “d”: json "d['size']"
 json () {
-  python3 -c '
-import json, sys
-d = json.loads(open("out").read().splitlines()[-1])
-print(json.dumps(eval(sys.argv[1])))' "$1"
+  /usr/bin/python3 "$CLI_DIR/cli-json.py" out "$1"
+}
+
+# json_true EXPRESSION: the report is right and EXPRESSION holds
+json_true () {
+  local value
+  value=$(json "$1") || { show_outputs; fail "no JSON report to evaluate “$1”"; }
+  assert_eq "$1" "$value" true
 }
 
 # wait_for WHAT COMMAND…: polls COMMAND until it succeeds, for at most 20 s

@@ -22,6 +22,23 @@ assert_eq "succeeded" "$(json "d['succeeded']")" 3
 assert_eq "lines of the jobs" "$(json "[j['line'] for j in d['jobs']]")" "[3, 4, 5]"
 assert_eq "exit status in the summary" "$(json "d['exit_status']")" 0
 
+step "--json: one line, the last of stdout; commands come back as read, times to the millisecond"
+# Quotes, a backslash, a TAB, a control character, UTF-8 and a byte that is
+# not UTF-8 (it comes back as U+FFFD); JSON forbids raw control characters
+{
+  printf '%s\n' 'echo "quo\"ted" back\\slash'
+  printf 'echo "a\tb"\n'
+  printf 'echo \001 caf\303\251\n'
+  printf 'echo \377 bad\n'
+} > awkward
+expect_status 0 "$TR" -j1 --json awkward
+assert_eq "lines of stdout" "$(wc -l < out)" 5
+json_true "[j['command'] for j in d['jobs']] == \
+  open('awkward', 'rb').read().decode('utf-8', 'replace').splitlines()"
+json_true "all(abs(t * 1000 - round(t * 1000)) < 1e-6 \
+  for t in [d['elapsed_s']] + [j['elapsed_s'] for j in d['jobs']])"
+json_true "d['elapsed_s'] >= max(j['elapsed_s'] for j in d['jobs'])"
+
 step "one worker runs the commands in input order; their stdout is ours"
 expect_status 0 "$TR" -j1 <<< $'echo one\necho two\necho three'
 assert_eq "stdout" "$(cat out)" $'one\ntwo\nthree'

@@ -32,9 +32,16 @@ check_usage "expected at most one FILE, got 2 (“a”, “b”…)" a b
 
 step "a kind no plugin provides names the missing strategy and the available kinds"
 check_usage "No scaling strategy “nosuch”" --kind nosuch-simple
-assert_grep err "available kinds: autoscale-lifo, autoscale-priority, autoscale-simple"
+assert_grep err "available kinds: autoscale-fair, autoscale-lifo, autoscale-priority, autoscale-simple"
 check_usage "No queue strategy “nosuch”" --kind fixed-nosuch
 check_usage "plugin path /nowhere/plugins:" --kind nosuch-simple --plugin-path /nowhere/plugins
+
+step "relative plugin folders: the command line's from here, the --config file's from its folder"
+mkdir -p conf/plugins
+printf '[jobs]\nkind=nosuch-simple\nplugin-path=plugins\n' > conf/rel.ini
+check_usage "plugin path $PWD/conf/plugins:" --config conf/rel.ini --pool jobs
+check_usage "plugin path $PWD/conf/plugins:$PWD/other:" \
+  --config conf/rel.ini --pool jobs --plugin-path conf/plugins:other
 
 step "sizes that contradict each other"
 check_usage "min-size 5 is greater than max-size 2" --min-size 5 --max-size 2
@@ -59,7 +66,7 @@ check_usage "--pool: “good.ini” has no group “other”; its groups are: jo
   --config good.ini --pool other
 check_usage "--config “bad-key.ini”: Unknown key “colour” in group “jobs”" \
   --config bad-key.ini --pool jobs
-assert_grep err "valid keys are executor, kind, max-size, min-size, plugin-path, queue-capacity, size"
+assert_grep err "valid keys are executor, gates, held, kind, max-size, min-size, plugin-path, queue-capacity, queue-timeout-ms, run-timeout-ms, size, and keys that begin with “X-”"
 check_usage "--config “bad-value.ini”: Invalid value “-3” for key “size” in group “jobs”" \
   --config bad-value.ini --pool jobs
 
@@ -72,10 +79,23 @@ expect_status 0 "$TR" -c good.ini -p jobs --size 2 --kind fixed-simple --json < 
 assert_eq "size from --size" "$(json "d['size']")" 2
 assert_eq "kind from --kind" "$(json "d['kind']")" '"fixed-simple"'
 
+step "--version prints the versions of taskpool-run, libtaskpool and GLib; it runs nothing"
+version=${TASKPOOL_VERSION:?the test needs TASKPOOL_VERSION: the version of the project}
+expect_status 0 env TASKPOOL_PLUGIN_PATH=/nowhere "$TR" --version <<< 'touch ran'
+assert_eq "first line" "$(sed -n 1p out)" "taskpool-run $version"
+assert_eq "second line" "$(sed -n 2p out)" "libtaskpool $version"
+grep -qxE 'GLib [0-9]+\.[0-9]+\.[0-9]+' <(sed -n 3p out) || fail "no GLib version: $(cat out)"
+assert_eq "lines" "$(wc -l < out)" 3
+[ ! -s err ] || fail "--version wrote to stderr: $(cat err)"
+[ ! -e ran ] || fail "--version ran a job"
+expect_status 0 "$TR" --size 3 --version missing-file <<< 'touch ran'
+assert_eq "--version with other arguments" "$(sed -n 1p out)" "taskpool-run $version"
+[ ! -e ran ] || fail "--version ran a job"
+
 step "--help reads well and exits 0"
 expect_status 0 "$TR" --help
 for text in "taskpool-run [OPTION…] [FILE]" "--keep-order" "--weights" "--config=FILE" \
-            "SIGUSR1 adds a worker" "Exit status:" "Examples:"; do
+            "SIGUSR1 adds a worker" "Exit status:" "Examples:" "--version"; do
   assert_grep out "$text"
 done
 

@@ -14,13 +14,22 @@ shift 3
 case $fuzzer in */*) ;; *) fuzzer=./$fuzzer ;; esac
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# The target's plugin folders, here rather than in a temporary folder that
+# may be noexec; removed even when the target stops without exiting
+TP_FUZZ_SCRATCH_PARENT=$(mktemp -d "$PWD/fuzz-scratch.XXXXXX")
+export TP_FUZZ_SCRATCH_PARENT
+trap 'rm -rf "$work" "$TP_FUZZ_SCRATCH_PARENT"' EXIT
+
+# libFuzzer's own exit status for a bug is 77, which meson takes for a
+# skipped test; and the target changes folder, so artifacts go here by name
+flags="-error_exitcode=1 -artifact_prefix=$PWD/"
 
 # With file arguments, libFuzzer runs each file -runs times: give it none
 found=$(find "$regressions" -type f ! -name README.md | sort)
 if [ -n "$found" ]; then
   # shellcheck disable=SC2086 # the files of the tree have no spaces in their names
-  "$fuzzer" -timeout=10 $found
+  "$fuzzer" $flags -timeout=10 $found
 fi
 
-"$fuzzer" "$@" "$work" "$corpus"
+# shellcheck disable=SC2086
+"$fuzzer" $flags "$@" "$work" "$corpus"

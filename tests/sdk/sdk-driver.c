@@ -4,9 +4,10 @@
  *
  * Usage: sdk-driver PLUGIN_DIR BROKEN_DIR
  *
- * PLUGIN_DIR holds aging.so, BROKEN_DIR a file that is not a module. The
- * bundled strategies come from TASKPOOL_PLUGIN_PATH. Every check prints
- * "ok - …" or "FAIL - …"; the exit status is 1 if one failed.
+ * PLUGIN_DIR holds aging.so and aging.plugin, BROKEN_DIR a declared file
+ * that is not a module. The bundled strategies come from
+ * TASKPOOL_PLUGIN_PATH. Every check prints "ok - …" or "FAIL - …"; the exit
+ * status is 1 if one failed.
  *
  * Every scenario runs on a pool of one worker, held by a first job while the
  * others are queued, and asserts the order in which they start. Where time

@@ -9,7 +9,8 @@
 # 1. `meson install` of BUILDDIR into a temporary DESTDIR;
 # 2. checks the installed layout: taskpool-1.pc, its pluginsdir, the bundled plugins;
 # 3. builds examples/plugins/aging/aging.c, copied out of the source tree, with
-#    `cc -shared -fPIC … $(pkg-config --cflags --libs taskpool-1)` and warnings as errors;
+#    `cc -shared -fPIC … $(pkg-config --cflags --libs taskpool-1)` and warnings as errors, and
+#    puts its metadata file, aging.plugin, beside it;
 # 4. builds tests/sdk/sdk-driver.c the same way and runs it with LD_LIBRARY_PATH on the
 #    installed library and TASKPOOL_PLUGIN_PATH on the installed plugins.
 #
@@ -91,9 +92,14 @@ ok "pkg-config gives includedir, libdir and pluginsdir in the installed tree"
 for header in taskpool.h tp-plugin.h tp-pool.h tp-version-macros.h tp-enum-types.h; do
   [[ -f $includedir/taskpool-1/taskpool/$header ]] || fail "header $header is not installed"
 done
-for plugin in queue-simple queue-lifo queue-priority scale-fixed scale-autoscale; do
+# TP_BUNDLED_PLUGINS: the build's list of bundled plugins (plugins/meson.build), which depends on
+# its options (gate-redis needs hiredis)
+read -ra bundled <<<"${TP_BUNDLED_PLUGINS:-queue-simple queue-lifo queue-priority scale-fixed scale-autoscale gate-desktop}"
+for plugin in "${bundled[@]}"; do
   [[ -f $pluginsdir/$plugin.so ]] ||
     fail "bundled plugin $plugin.so is not in pluginsdir $pluginsdir"
+  [[ -f $pluginsdir/$plugin.plugin ]] ||
+    fail "the metadata file $plugin.plugin that declares $plugin.so is not in pluginsdir $pluginsdir"
 done
 [[ -e $libdir/libtaskpool-1.so && -e $libdir/libtaskpool-1.so.1 ]] ||
   fail "libtaskpool-1.so and libtaskpool-1.so.1 are not in libdir $libdir"
@@ -121,6 +127,8 @@ fi
 
 mkdir "$tmp/src" "$tmp/plugins" "$tmp/broken"
 cp "$srcdir/examples/plugins/aging/aging.c" "$tmp/src/"
+# The metadata file that declares the module goes beside it
+cp "$srcdir/examples/plugins/aging/aging.plugin" "$tmp/plugins/"
 (
   cd "$tmp/src"
   set -x
@@ -129,8 +137,9 @@ cp "$srcdir/examples/plugins/aging/aging.c" "$tmp/src/"
 ) || fail "the aging plugin does not build against the installed SDK"
 ok "aging.so builds out of tree with ${warnings[*]}"
 
-# A file that is not a module, to show it does not stop the others
+# A declared file that is not a module, to show it does not stop the others
 echo "not a module" >"$tmp/broken/broken.so"
+printf '[Plugin]\nModule=broken\nQueues=broken;\n' >"$tmp/broken/broken.plugin"
 
 # 4. The driver
 
