@@ -48,6 +48,7 @@
 #define BACKOFF_MAX_MS         2000
 #define DEADLINE_MIN_MS        200
 #define DEADLINE_MAX_MS        5000
+#define GOODBYE_WAIT_MS        250
 
 typedef struct _RedisGate RedisGate;
 
@@ -1216,18 +1217,64 @@ redis_gate_ended (gpointer      gate,
   g_mutex_unlock (&self->lock);
 }
 
+/* Writes the goodbye and waits, at most GOODBYE_WAIT_MS, for its reply.
+ * Closing at once would lose it whenever a call is in flight: the server
+ * that writes that call's reply to a closed socket drops the connection,
+ * and what it had not read yet, the goodbye, with it. A local server
+ * answers within a millisecond; one that takes longer leaves the slots to
+ * the lease */
+static void
+redis_gate_say_goodbye (RedisGate *self)
+{
+  redisContext *c = &self->cmd->ac->c;
+  gint64 deadline = g_get_monotonic_time () + GOODBYE_WAIT_MS * 1000;
+  guint replies = self->in_flight ? 2 : 1;
+  int done = 0;
+
+  if (redis_gate_send (self, NULL, TRUE, "-1") != REDIS_OK)
+    return;
+  while (replies > 0)
+    {
+      gint64 left = deadline - g_get_monotonic_time ();
+      GPollFD poll_fd = { .fd = c->fd };
+      void *reply = NULL;
+
+      if (!done)
+        {
+          if (redisBufferWrite (c, &done) != REDIS_OK)
+            return;
+          if (done)
+            continue;
+          poll_fd.events = G_IO_OUT;
+        }
+      else
+        {
+          if (redisGetReplyFromReader (c, &reply) != REDIS_OK)
+            return;
+          if (reply != NULL)
+            {
+              freeReplyObject (reply);
+              replies--;
+              continue;
+            }
+          poll_fd.events = G_IO_IN;
+        }
+      if (left <= 0 || g_poll (&poll_fd, 1, (int) MAX (left / 1000, 1)) <= 0)
+        return;
+      if (poll_fd.revents & G_IO_IN && redisBufferRead (c) != REDIS_OK)
+        return;
+    }
+}
+
 /* Main context: gives back all the gate holds and waits for, and closes its
  * connections. The goodbye (whatever the gate believes: a grant may be on
- * its way) is written at once if the socket takes it; if not, or if the
- * server is away, the lease runs out */
+ * its way) is sent if the link is up; if not, or if the server does not
+ * answer in time, the lease runs out */
 static void
 redis_gate_teardown (RedisGate *self)
 {
-  int done = 0;
-
-  if (self->phase == PHASE_READY && self->cmd != NULL && self->cmd->ac != NULL &&
-      redis_gate_send (self, NULL, TRUE, "-1") == REDIS_OK)
-    redisBufferWrite (&self->cmd->ac->c, &done);
+  if (self->phase == PHASE_READY && self->cmd != NULL && self->cmd->ac != NULL)
+    redis_gate_say_goodbye (self);
 
   redis_gate_conn_kill (self, &self->cmd);
   redis_gate_conn_kill (self, &self->sub);
