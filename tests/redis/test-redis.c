@@ -3,10 +3,12 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Each test starts its own server on a Unix socket in a temporary folder.
- * Holders in other processes (redis-holder) share one limit; their jobs
- * count on a witness server how many of them run at once, so the limit is
- * checked where it is shared, not by the gate that keeps it. The gate is
- * driven as a pool drives gates (tp-gate-driver.c).
+ * Every pool here is a TpPool made from a keyfile (`gates = redis` and the
+ * redis-* keys), in this process or in holder processes (redis-holder) and
+ * taskpool-run processes that share one limit; their jobs count on a
+ * witness server how many of them run at once, so the limit is checked
+ * where it is shared, not by the gate that keeps it. Only the server's
+ * script is also called directly, to pin down how it shares out slots.
  */
 
 #include <stdio.h>
@@ -15,9 +17,8 @@
 #include <glib/gstdio.h>
 
 #include "gate-redis-private.h"
-#include "tp-gate-driver.h"
-#include "tp-gate-private.h"
 #include "tp-redis-test-util.h"
+#include "tp-test-util.h"
 
 /* Holders: processes sharing a limit {{{ */
 
@@ -31,6 +32,8 @@ typedef struct {
   guint             peak;
   guint             ran;
   guint             failed;
+  guint             destroyed;
+  guint             not_once;  /* jobs whose callback or data destroy ran other than once */
   gboolean          finished;
   gboolean          eof;
   gboolean          exited;
@@ -43,7 +46,7 @@ static void
 holder_parse (Holder     *holder,
               const char *line)
 {
-  guint id, running, ran, failed;
+  guint id, running, ran, failed, destroyed;
 
   if (sscanf (line, "start %u %u", &id, &running) == 2)
     {
@@ -61,11 +64,17 @@ holder_parse (Holder     *holder,
       holder->fails++;
       g_ptr_array_add (holder->failures, g_strdup (line));
     }
-  else if (sscanf (line, "finished %u %u", &ran, &failed) == 2)
+  else if (sscanf (line, "finished %u %u %u", &ran, &failed, &destroyed) == 3)
     {
       holder->finished = TRUE;
       holder->ran = ran;
       holder->failed = failed;
+      holder->destroyed = destroyed;
+    }
+  else if (g_str_has_prefix (line, "once "))
+    {
+      holder->not_once++;
+      g_test_message ("holder: %s", line);
     }
   else
     g_test_message ("holder: %s", line);
@@ -107,7 +116,7 @@ holder_exited_cb (GObject      *source,
   holder->exited = TRUE;
 }
 
-/* Runs redis-holder with the module and @url, then @first_arg… */
+/* Runs redis-holder with @url and @witness, then @first_arg… */
 static Holder *
 holder_spawn (const char *url,
               const char *witness,
@@ -121,7 +130,6 @@ holder_spawn (const char *url,
   va_list args;
 
   g_ptr_array_add (argv, (gpointer) TP_REDIS_HOLDER);
-  g_ptr_array_add (argv, (gpointer) "--module=" TP_GATE_REDIS_MODULE);
   g_ptr_array_add (argv, (gpointer) "--url");
   g_ptr_array_add (argv, (gpointer) url);
   g_ptr_array_add (argv, (gpointer) "--witness");
@@ -149,7 +157,8 @@ holder_wait (Holder *holder)
     g_main_context_iteration (NULL, TRUE);
 }
 
-/* Waits for a normal exit after all of @jobs ran */
+/* Waits for a normal exit after all of @jobs ran, each once, and had their
+ * data destroyed once */
 static void
 holder_wait_success (Holder *holder,
                      guint   jobs)
@@ -158,8 +167,10 @@ holder_wait_success (Holder *holder,
   g_assert_true (g_subprocess_get_if_exited (holder->process));
   g_assert_cmpint (g_subprocess_get_exit_status (holder->process), ==, 0);
   g_assert_true (holder->finished);
+  g_assert_cmpuint (holder->not_once, ==, 0);
   g_assert_cmpuint (holder->fails, ==, 0);
   g_assert_cmpuint (holder->ran, ==, jobs);
+  g_assert_cmpuint (holder->destroyed, ==, jobs);
   g_assert_cmpuint (holder->starts, ==, jobs);
   g_assert_cmpuint (holder->ends, ==, jobs);
 }
@@ -206,17 +217,7 @@ assert_done_once (redisContext       *witness,
   g_assert_cmpuint (g_strv_length (done), ==, g_strv_length ((GStrv) tags) * jobs);
 }
 
-/* The limit's keys say that nobody holds or waits for anything */
-static void
-assert_limit_empty (redisContext *limit,
-                    const char   *name)
-{
-  g_assert_cmpint (tp_redis_integer (limit, "GET taskpool:{%s}:used", name), ==, 0);
-  g_assert_cmpint (tp_redis_integer (limit, "ZCARD taskpool:{%s}:leases", name), ==, 0);
-  g_assert_cmpint (tp_redis_integer (limit, "LLEN taskpool:{%s}:queue", name), ==, 0);
-}
-
-/* Watches a key's list events through redis-cli: SUBSCRIBE blocks a
+/* Watches a key's events through redis-cli: SUBSCRIBE blocks a
  * connection, and the test's own context must go on running */
 typedef struct {
   GSubprocess      *process;
@@ -261,7 +262,7 @@ key_watch_new (TpRedisServer *server,
   };
   redisReply *reply;
 
-  reply = redisCommand (client, "CONFIG SET notify-keyspace-events Kl");
+  reply = redisCommand (client, "CONFIG SET notify-keyspace-events Kglz");
   g_assert_cmpint (reply->type, ==, REDIS_REPLY_STATUS);
   freeReplyObject (reply);
 
@@ -290,13 +291,65 @@ key_watch_free (KeyWatch *watch)
   g_free (watch);
 }
 
+static gboolean
+flag_set_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* The limit's keys say that nobody holds or waits for anything, once every
+ * holder's goodbye is in. Those come through other connections, which the
+ * server may serve after this one: the last lease's removal deletes its key,
+ * which the test waits for, woken by the server's event. A goodbye that
+ * never comes is a failure, not a hang: the test gives up after 30 s */
+static void
+assert_limit_empty (TpRedisServer *server,
+                    redisContext  *limit,
+                    const char    *name)
+{
+  g_autofree char *leases = g_strdup_printf ("taskpool:{%s}:leases", name);
+  KeyWatch *watch = key_watch_new (server, leases);
+  gboolean given_up = FALSE;
+  guint guard = g_timeout_add_seconds (30, flag_set_cb, &given_up);
+
+  while (!given_up && tp_redis_integer (limit, "EXISTS %s", leases) != 0)
+    g_main_context_iteration (NULL, TRUE);
+  if (!given_up)
+    g_source_remove (guard);
+  key_watch_free (watch);
+  if (given_up)
+    {
+      g_auto(GStrv) held = tp_redis_strings (limit, "HGETALL taskpool:{%s}:held", name);
+      g_autofree char *text = g_strjoinv (" ", held);
+
+      g_error ("A holder of “%s” left without its goodbye: holders and slots: %s", name, text);
+    }
+  g_assert_cmpint (tp_redis_integer (limit, "GET taskpool:{%s}:used", name), ==, 0);
+  g_assert_cmpint (tp_redis_integer (limit, "LLEN taskpool:{%s}:queue", name), ==, 0);
+  g_assert_cmpint (tp_redis_integer (limit, "HLEN taskpool:{%s}:held", name), ==, 0);
+}
+
 /* }}} */
 
-/* Keys {{{ */
+/* Pools made from keyfiles {{{ */
 
-static void
-noop_wake (gpointer data)
+/* Group "shared": a fixed-simple pool of @size with the redis gate */
+static GKeyFile *
+keyfile_new_sized (const char *url,
+                   const char *name,
+                   guint       limit,
+                   guint       size)
 {
+  GKeyFile *keyfile = g_key_file_new ();
+
+  g_key_file_set_string (keyfile, "shared", "kind", "fixed-simple");
+  g_key_file_set_integer (keyfile, "shared", "size", (int) size);
+  g_key_file_set_string (keyfile, "shared", "gates", "redis");
+  g_key_file_set_string (keyfile, "shared", "redis-url", url);
+  g_key_file_set_string (keyfile, "shared", "redis-name", name);
+  g_key_file_set_integer (keyfile, "shared", "redis-limit", (int) limit);
+  return keyfile;
 }
 
 static GKeyFile *
@@ -304,42 +357,64 @@ keyfile_new (const char *url,
              const char *name,
              guint       limit)
 {
-  GKeyFile *keyfile = g_key_file_new ();
-
-  g_key_file_set_string (keyfile, "shared", "redis-url", url);
-  g_key_file_set_string (keyfile, "shared", "redis-name", name);
-  g_key_file_set_integer (keyfile, "shared", "redis-limit", (int) limit);
-  return keyfile;
+  return keyfile_new_sized (url, name, limit, 4);
 }
 
-static const TpGateStrategy *
-load_gate (void)
+/* Makes and starts the pool of @keyfile's group "shared" */
+static TpPool *
+pool_new (GKeyFile *keyfile)
 {
   g_autoptr(GError) error = NULL;
-  const TpGateStrategy *strategy;
+  TpPool *pool = tp_pool_new_from_keyfile (keyfile, "shared", &error);
 
-  strategy = tp_gate_driver_load_strategy (TP_GATE_REDIS_MODULE, "redis", &error);
   g_assert_no_error (error);
-  g_assert_nonnull (strategy);
-  g_assert_cmpuint (strategy->struct_size, >=, TP_GATE_STRATEGY_SIZE_FIRST);
-  return strategy;
+  g_assert_nonnull (pool);
+  g_assert_cmpstr (tp_pool_get_gates (pool)[0], ==, "redis");
+  g_assert_true (tp_pool_start (pool, &error));
+  g_assert_no_error (error);
+  return pool;
 }
 
-/* Creates a gate from @keyfile's group "shared" and destroys it */
-static gboolean
-try_create (GKeyFile  *keyfile,
-            GError   **error)
+static void
+pool_finalized (gpointer data)
 {
-  const TpGateStrategy *strategy = load_gate ();
-  TpGateHost *host = tp_gate_host_new (g_main_context_default (), "shared", noop_wake, NULL);
-  gpointer gate = NULL;
-  gboolean created;
+  g_atomic_int_set ((int *) data, TRUE);
+  g_main_context_wakeup (NULL);
+}
 
-  created = strategy->create (keyfile, keyfile != NULL ? "shared" : NULL, host, &gate, error);
-  if (created)
-    strategy->destroy (gate);
-  tp_gate_host_free (host);
-  return created;
+/* Closes @pool (draining what is left) and waits until it is finalized:
+ * its gate has said goodbye to the server by then. The last reference may go
+ * on a thread of the pool's, after this one's: data set on the pool is freed
+ * at the end of its finalization, after its gates' */
+static void
+pool_free (TpPool *pool)
+{
+  static GQuark quark;
+  gboolean finalized = FALSE;
+
+  if (quark == 0)
+    quark = g_quark_from_static_string ("test-redis-finalized");
+  if (!tp_pool_get_closed (pool))
+    tp_test_pool_close (pool, TP_CLOSE_DRAIN);
+  g_object_set_qdata_full (G_OBJECT (pool), quark, &finalized, pool_finalized);
+  g_object_unref (pool);
+  tp_test_wait_flag (&finalized);
+  /* A gate freed on another thread leaves its goodbye to this context */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* Makes a pool from @keyfile's group "shared" and frees it */
+static gboolean
+try_pool (GKeyFile  *keyfile,
+          GError   **error)
+{
+  TpPool *pool = tp_pool_new_from_keyfile (keyfile, "shared", error);
+
+  if (pool == NULL)
+    return FALSE;
+  g_object_unref (pool);
+  return TRUE;
 }
 
 static void
@@ -375,8 +450,9 @@ test_config_bad_keys (void)
     { "redis-url", "not a url", "expected redis://" },
   };
 
-  g_test_summary ("Every bad key is an error naming the group, the key, the value and what is "
-                  "allowed; a missing name or limit too: the gate is never silently unlimited");
+  g_test_summary ("Every bad key in a pool's keyfile is an error naming the group, the key, "
+                  "the value and what is allowed; a missing name or limit too: the gate is "
+                  "never silently unlimited");
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -384,7 +460,7 @@ test_config_bad_keys (void)
       g_autoptr(GError) error = NULL;
 
       g_key_file_set_value (keyfile, "shared", cases[i].key, cases[i].value);
-      g_assert_false (try_create (keyfile, &error));
+      g_assert_false (try_pool (keyfile, &error));
       g_assert_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG);
       g_test_message ("%s = %s: %s", cases[i].key, cases[i].value, error->message);
       g_assert_nonnull (strstr (error->message, "“shared”"));
@@ -400,18 +476,37 @@ test_config_bad_keys (void)
       g_autoptr(GError) error = NULL;
 
       g_key_file_remove_key (keyfile, "shared", key, NULL);
-      g_assert_false (try_create (keyfile, &error));
+      g_assert_false (try_pool (keyfile, &error));
       g_assert_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG);
+      g_test_message ("%s", error->message);
       g_assert_nonnull (strstr (error->message, "Missing key"));
       g_assert_nonnull (strstr (error->message, key));
       g_assert_nonnull (strstr (error->message, "“shared”"));
     }
 
   {
+    g_autoptr(GKeyFile) keyfile = keyfile_new ("unix:/nonexistent/redis.sock", "bad", 5);
     g_autoptr(GError) error = NULL;
 
-    g_assert_false (try_create (NULL, &error));
+    g_key_file_set_string (keyfile, "shared", "redis-limits", "5");
+    g_assert_false (try_pool (keyfile, &error));
     g_assert_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG);
+    g_test_message ("%s", error->message);
+    g_assert_nonnull (strstr (error->message, "redis-limits"));
+    g_assert_nonnull (strstr (error->message, "redis-limit,"));
+  }
+
+  {
+    const char * const gates[] = { "redis", NULL };
+    g_autoptr(GError) error = NULL;
+    TpPool *pool;
+
+    /* A pool made without a keyfile has no limit to share */
+    pool = g_initable_new (TP_TYPE_POOL, NULL, &error, "kind", "fixed-simple", "gates", gates,
+                           NULL);
+    g_assert_null (pool);
+    g_assert_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG);
+    g_test_message ("%s", error->message);
     g_assert_nonnull (strstr (error->message, "redis-limit"));
   }
 }
@@ -431,7 +526,7 @@ test_config_password_hidden (void)
       g_autoptr(GKeyFile) keyfile = keyfile_new (urls[i], "bad", 5);
       g_autoptr(GError) error = NULL;
 
-      g_assert_false (try_create (keyfile, &error));
+      g_assert_false (try_pool (keyfile, &error));
       g_assert_error (error, TP_POOL_ERROR, TP_POOL_ERROR_CONFIG);
       g_test_message ("%s", error->message);
       g_assert_null (strstr (error->message, "s3cret"));
@@ -454,17 +549,18 @@ test_config_good_urls (void)
   };
 
   g_test_summary ("The documented redis-url forms are accepted; a gate connects only when a "
-                  "job needs it, so making one opens nothing");
+                  "job needs it, so a pool that runs no job opens nothing");
 
   for (guint i = 0; i < G_N_ELEMENTS (urls); i++)
     {
       g_autoptr(GKeyFile) keyfile = keyfile_new (urls[i], "good", 5);
       g_autoptr(GError) error = NULL;
+      TpPool *pool;
 
       g_key_file_set_string (keyfile, "shared", "redis-unavailable", "fail");
       g_key_file_set_integer (keyfile, "shared", "redis-lease-ms", 100);
-      g_assert_true (try_create (keyfile, &error));
-      g_assert_no_error (error);
+      pool = pool_new (keyfile);
+      pool_free (pool);
     }
 }
 
@@ -502,7 +598,7 @@ test_shared_processes (void)
   g_assert_cmpint (tp_redis_integer (client, "GET w:max"), ==, 5);
   g_assert_cmpint (tp_redis_integer (client, "GET w:running"), ==, 0);
   assert_done_once (client, "w", tags, jobs);
-  assert_limit_empty (client, "shared");
+  assert_limit_empty (server, client, "shared");
 }
 
 static void
@@ -535,7 +631,7 @@ test_shared_thread_ends (void)
   g_assert_cmpint (tp_redis_integer (client, "GET w:max"), ==, 3);
   g_assert_cmpint (tp_redis_integer (client, "GET w:running"), ==, 0);
   assert_done_once (client, "w", tags, jobs);
-  assert_limit_empty (client, "threads");
+  assert_limit_empty (server, client, "threads");
 }
 
 /* The holder that holds @slots of @name */
@@ -632,7 +728,7 @@ test_lease_sigkill (void)
       g_assert_cmpint (g_array_index (times, gint64, i), <, expiry_us + lease_ms * 1000);
     }
   g_assert_cmpint (tp_redis_integer (client, "GET wb:max"), ==, 5);
-  assert_limit_empty (client, "kill");
+  assert_limit_empty (server, client, "kill");
 }
 
 static void
@@ -686,69 +782,108 @@ test_server_restart (void)
 
 /* }}} */
 
-/* One process: the gate driven here {{{ */
+/* Pools in this process {{{ */
 
-typedef struct {
-  guint        ran;
-  guint        failed;
-  guint        finished;
-  GPtrArray   *held;      /* jobs that wait for the test to end them */
-  GPtrArray   *errors;
-  gboolean     hold_jobs;
-} Jobs;
+/* The gate's messages about its link to the server, counted per limit: the
+ * tests see through them that the gate tried the server and found it away */
+static GMutex link_lock;
+static GHashTable *link_failures;   /* "Limit “name”: url: " → count */
 
-static void
-jobs_run (TpDriverJob *job,
-          gpointer     data)
+static GLogWriterOutput
+log_writer (GLogLevelFlags   log_level,
+            const GLogField *fields,
+            gsize            n_fields,
+            gpointer         user_data)
 {
-  Jobs *jobs = data;
+  const char *domain = NULL, *message = NULL;
 
-  jobs->ran++;
-  if (jobs->hold_jobs)
-    g_ptr_array_add (jobs->held, job);
-  else
-    tp_driver_job_done (job);
-}
-
-static void
-jobs_finish (TpDriverJob  *job,
-             const GError *error,
-             gpointer      data)
-{
-  Jobs *jobs = data;
-
-  jobs->finished++;
-  if (error != NULL)
+  for (gsize i = 0; i < n_fields; i++)
     {
-      jobs->failed++;
-      g_ptr_array_add (jobs->errors, g_error_copy (error));
+      if (g_str_equal (fields[i].key, "GLIB_DOMAIN"))
+        domain = fields[i].value;
+      else if (g_str_equal (fields[i].key, "MESSAGE"))
+        message = fields[i].value;
     }
+  if (g_strcmp0 (domain, "TaskPool-redis") == 0 && message != NULL)
+    {
+      g_mutex_lock (&link_lock);
+      if (link_failures != NULL)
+        {
+          GHashTableIter iter;
+          gpointer prefix, count;
+
+          g_hash_table_iter_init (&iter, link_failures);
+          while (g_hash_table_iter_next (&iter, &prefix, &count))
+            if (g_str_has_prefix (message, prefix))
+              g_hash_table_iter_replace (&iter, GUINT_TO_POINTER (GPOINTER_TO_UINT (count) + 1));
+        }
+      g_mutex_unlock (&link_lock);
+    }
+  return g_log_writer_default (log_level, fields, n_fields, user_data);
 }
 
-static void
-jobs_init (Jobs *jobs)
+static char *
+link_watch (const char *name,
+            const char *url)
 {
-  memset (jobs, 0, sizeof *jobs);
-  jobs->held = g_ptr_array_new ();
-  jobs->errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  char *prefix = g_strdup_printf ("Limit “%s”: %s: ", name, url);
+
+  g_mutex_lock (&link_lock);
+  if (link_failures == NULL)
+    link_failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_insert (link_failures, g_strdup (prefix), GUINT_TO_POINTER (0));
+  g_mutex_unlock (&link_lock);
+  return prefix;
 }
 
-static void
-jobs_clear (Jobs *jobs)
+static guint
+link_failures_of (const char *prefix)
 {
-  g_assert_cmpuint (jobs->held->len, ==, 0);
-  g_ptr_array_unref (jobs->held);
-  g_ptr_array_unref (jobs->errors);
+  guint count;
+
+  g_mutex_lock (&link_lock);
+  count = GPOINTER_TO_UINT (g_hash_table_lookup (link_failures, prefix));
+  g_mutex_unlock (&link_lock);
+  return count;
 }
 
+/* Iterates until the gate has queued @waiters on the server for @name */
 static void
-jobs_wait_finished (TpGateDriver *driver,
-                    Jobs         *jobs,
-                    guint         count)
+wait_server_queue (redisContext *client,
+                   const char   *name,
+                   long long     waiters)
 {
-  while (jobs->finished < count)
+  while (tp_redis_integer (client, "LLEN taskpool:{%s}:queue", name) < waiters)
     g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpuint (tp_gate_driver_finished (driver), ==, count);
+}
+
+/* Iterates until the server counts @used slots of @name in use */
+static void
+wait_server_used (redisContext *client,
+                  const char   *name,
+                  long long     used)
+{
+  while (tp_redis_integer (client, "GET taskpool:{%s}:used", name) != used)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+assert_unavailable (TpTestLog  *log,
+                    const char *url,
+                    const char *name)
+{
+  g_assert_cmpuint (log->errors->len, >, 0);
+  for (guint i = 0; i < log->errors->len; i++)
+    {
+      const GError *error = g_ptr_array_index (log->errors, i);
+      g_autofree char *limit = g_strdup_printf ("“%s”", name);
+
+      g_assert_error (error, TP_POOL_ERROR, TP_POOL_ERROR_UNAVAILABLE);
+      g_assert_nonnull (strstr (error->message, url));
+      g_assert_nonnull (strstr (error->message, limit));
+      g_assert_nonnull (strstr (error->message, "“shared”"));
+    }
+  g_test_message ("%s", ((GError *) g_ptr_array_index (log->errors, 0))->message);
 }
 
 static void
@@ -757,38 +892,37 @@ test_unavailable_fail (void)
   g_autofree char *dir = g_dir_make_tmp ("taskpool-redis-XXXXXX", NULL);
   g_autofree char *url = g_strconcat ("unix:", dir, "/absent.sock", NULL);
   g_autoptr(GKeyFile) keyfile = keyfile_new (url, "down", 3);
-  g_autoptr(GError) error = NULL;
-  TpGateDriver *driver;
-  Jobs jobs;
+  TpTestLog log;
+  TpPool *pool;
 
-  g_test_summary ("With redis-unavailable = fail and no server, every job the gate holds "
-                  "fails with TP_POOL_ERROR_UNAVAILABLE naming the server, and nothing hangs");
+  g_test_summary ("With redis-unavailable = fail and no server, every job the gate holds, "
+                  "async or thread job, fails with TP_POOL_ERROR_UNAVAILABLE naming the pool, "
+                  "the server and the limit, never runs, has its data destroyed once, and "
+                  "nothing hangs");
 
-  jobs_init (&jobs);
+  tp_test_log_init (&log);
   g_key_file_set_string (keyfile, "shared", "redis-unavailable", "fail");
-  driver = tp_gate_driver_new (load_gate (), keyfile, "shared", 4, jobs_run, jobs_finish,
-                               &jobs, &error);
-  g_assert_no_error (error);
+  pool = pool_new (keyfile);
 
   for (guint i = 0; i < 10; i++)
-    tp_gate_driver_submit (driver, i, FALSE);
-  jobs_wait_finished (driver, &jobs, 10);
-
-  g_assert_cmpuint (jobs.ran, ==, 0);
-  g_assert_cmpuint (jobs.failed, ==, 10);
-  for (guint i = 0; i < jobs.errors->len; i++)
     {
-      const GError *job_error = g_ptr_array_index (jobs.errors, i);
+      g_autofree char *name = g_strdup_printf ("j%u", i);
 
-      g_assert_error (job_error, TP_POOL_ERROR, TP_POOL_ERROR_UNAVAILABLE);
-      g_assert_nonnull (strstr (job_error->message, url));
-      g_assert_nonnull (strstr (job_error->message, "“down”"));
-      g_assert_nonnull (strstr (job_error->message, "“shared”"));
+      tp_test_submit (pool, &log, name, TP_TEST_JOB_RETURN,
+                      i % 3 == 0 ? TP_SUBMIT_IN_THREAD : TP_SUBMIT_DEFAULT, 0, NULL);
     }
-  g_test_message ("%s", ((GError *) g_ptr_array_index (jobs.errors, 0))->message);
+  tp_test_wait_count (&log.callbacks, 10);
+  tp_test_wait_count (&log.destroyed, 10);
 
-  tp_gate_driver_free (driver);
-  jobs_clear (&jobs);
+  g_assert_cmpuint (log.started, ==, 0);
+  g_assert_cmpuint (log.unavailable, ==, 10);
+  g_assert_cmpuint (tp_pool_get_n_failed (pool), ==, 10);
+  assert_unavailable (&log, url, "down");
+
+  pool_free (pool);
+  g_assert_cmpuint (log.callbacks, ==, 10);
+  g_assert_cmpuint (log.destroyed, ==, 10);
+  tp_test_log_clear (&log);
   g_rmdir (dir);
 }
 
@@ -796,111 +930,351 @@ static void
 test_unavailable_hold (void)
 {
   g_autoptr(TpRedisServer) server = NULL;
-  g_autoptr(GError) error = NULL;
   g_autoptr(GKeyFile) keyfile = NULL;
   g_autoptr(redisContext) client = NULL;
-  TpGateDriver *driver;
-  Jobs jobs;
+  g_autofree char *watch = NULL;
+  TpTestLog log;
+  TpPool *pool;
 
-  g_test_summary ("With redis-unavailable = hold, jobs wait while the server is away and all "
-                  "run, once each, when it comes back");
+  g_test_summary ("With redis-unavailable = hold, jobs wait while the server is away, through "
+                  "failed reconnections, and all run, once each, when it comes back");
   if (!tp_redis_server_check ())
     return;
 
   server = tp_redis_server_new ("limit");
   tp_redis_server_kill (server);
+  watch = link_watch ("late", server->url);
 
-  jobs_init (&jobs);
+  tp_test_log_init (&log);
   keyfile = keyfile_new (server->url, "late", 2);
   g_key_file_set_integer (keyfile, "shared", "redis-lease-ms", 300);
-  driver = tp_gate_driver_new (load_gate (), keyfile, "shared", 4, jobs_run, jobs_finish,
-                               &jobs, &error);
-  g_assert_no_error (error);
+  pool = pool_new (keyfile);
   for (guint i = 0; i < 6; i++)
-    tp_gate_driver_submit (driver, i, FALSE);
+    {
+      g_autofree char *name = g_strdup_printf ("j%u", i);
 
-  while (tp_gate_driver_holds (driver) == 0)
+      tp_test_submit (pool, &log, name, TP_TEST_JOB_RETURN,
+                      i % 2 == 0 ? TP_SUBMIT_IN_THREAD : TP_SUBMIT_DEFAULT, 0, NULL);
+    }
+
+  /* The first connection and one retry after it failed */
+  while (link_failures_of (watch) < 2)
     g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpuint (jobs.ran, ==, 0);
+  g_assert_cmpuint (log.started, ==, 0);
+  g_assert_cmpuint (log.callbacks, ==, 0);
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, 6);
 
   tp_redis_server_restart (server);
-  jobs_wait_finished (driver, &jobs, 6);
-  g_assert_cmpuint (jobs.ran, ==, 6);
-  g_assert_cmpuint (jobs.failed, ==, 0);
+  tp_test_wait_count (&log.callbacks, 6);
+  g_assert_cmpuint (log.done, ==, 6);
+  g_assert_cmpuint (log.started, ==, 6);
 
-  tp_gate_driver_free (driver);
-  jobs_clear (&jobs);
+  pool_free (pool);
+  g_assert_cmpuint (log.destroyed, ==, 6);
+  tp_test_log_clear (&log);
   client = tp_redis_connect (server);
-  assert_limit_empty (client, "late");
+  assert_limit_empty (server, client, "late");
 }
 
 static void
-test_excess_credits (void)
+test_cancel_held (void)
 {
   g_autoptr(TpRedisServer) server = NULL;
   g_autoptr(redisContext) client = NULL;
   g_autoptr(GKeyFile) keyfile = NULL;
-  g_autoptr(GError) error = NULL;
-  TpGateDriver *full, *first, *second;
-  TpDriverJob *gone;
-  Jobs f, a, b;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(TpJobOptions) options = tp_job_options_new ();
+  TpPool *full, *first, *second;
+  TpTestJob *held[2];
+  TpTestLog f, a, b;
 
-  g_test_summary ("A slot granted to a gate whose job went away goes back to the server and "
-                  "to the next waiter, here another pool");
+  g_test_summary ("Jobs the redis gate holds can be cancelled and time out in their queue, "
+                  "at once, exactly once; a slot granted to a pool whose job went away goes "
+                  "back to the server and to the next waiter, here another pool");
   if (!tp_redis_server_check ())
     return;
 
   server = tp_redis_server_new ("limit");
   client = tp_redis_connect (server);
   keyfile = keyfile_new (server->url, "excess", 2);
-  jobs_init (&f);
-  jobs_init (&a);
-  jobs_init (&b);
-  f.hold_jobs = a.hold_jobs = b.hold_jobs = TRUE;
-  full = tp_gate_driver_new (load_gate (), keyfile, "shared", 4, jobs_run, jobs_finish,
-                             &f, &error);
-  g_assert_no_error (error);
-  first = tp_gate_driver_new (load_gate (), keyfile, "shared", 4, jobs_run, jobs_finish,
-                              &a, &error);
-  g_assert_no_error (error);
-  second = tp_gate_driver_new (load_gate (), keyfile, "shared", 4, jobs_run, jobs_finish,
-                               &b, &error);
-  g_assert_no_error (error);
+  tp_test_log_init (&f);
+  tp_test_log_init (&a);
+  tp_test_log_init (&b);
+  full = pool_new (keyfile);
+  first = pool_new (keyfile);
+  second = pool_new (keyfile);
 
   /* One pool holds the whole limit; the first waits for a slot, then the second */
-  tp_gate_driver_submit (full, 0, FALSE);
-  tp_gate_driver_submit (full, 1, FALSE);
-  while (f.ran < 2)
-    g_main_context_iteration (NULL, TRUE);
-  gone = tp_gate_driver_submit (first, 0, FALSE);
-  while (tp_redis_integer (client, "LLEN taskpool:{excess}:queue") < 1)
-    g_main_context_iteration (NULL, TRUE);
-  tp_gate_driver_submit (second, 0, FALSE);
-  while (tp_redis_integer (client, "LLEN taskpool:{excess}:queue") < 2)
-    g_main_context_iteration (NULL, TRUE);
+  held[0] = tp_test_submit (full, &f, "f0", TP_TEST_JOB_HOLD, TP_SUBMIT_DEFAULT, 0, NULL);
+  held[1] = tp_test_submit (full, &f, "f1", TP_TEST_JOB_HOLD, TP_SUBMIT_DEFAULT, 0, NULL);
+  tp_test_wait_count (&f.started, 2);
+  tp_test_submit (first, &a, "gone", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, 0, cancellable);
+  tp_job_options_set_queue_timeout (options, 50);
+  tp_test_submit_with_options (first, &a, "late", TP_TEST_JOB_RETURN, options, NULL);
+  wait_server_queue (client, "excess", 1);
+  tp_test_submit (second, &b, "b0", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, 0, NULL);
+  wait_server_queue (client, "excess", 2);
 
-  /* The first pool's job goes; the slot freed next is granted to it all the same */
-  g_assert_true (tp_gate_driver_cancel (first, gone));
-  tp_driver_job_done (g_ptr_array_steal_index (f.held, 0));
+  /* Held jobs leave the pool at once: a cancel, a queue timeout */
+  g_cancellable_cancel (cancellable);
+  tp_test_wait_count (&a.callbacks, 2);
+  tp_test_wait_count (&a.destroyed, 2);
+  g_assert_cmpuint (a.cancelled, ==, 1);
+  g_assert_cmpuint (a.timed_out, ==, 1);
+  g_assert_cmpuint (a.started, ==, 0);
+  g_assert_cmpuint (tp_pool_get_waiting (first), ==, 0);
 
-  while (b.ran < 1)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpuint (a.ran, ==, 0);
+  /* The slot freed next is granted to the first pool all the same: it goes
+   * on to the second */
+  tp_test_release (held[0]);
+  tp_test_wait_count (&b.callbacks, 1);
+  g_assert_cmpuint (b.done, ==, 1);
+  g_assert_cmpuint (a.started, ==, 0);
 
-  tp_driver_job_done (g_ptr_array_steal_index (f.held, 0));
-  tp_driver_job_done (g_ptr_array_steal_index (b.held, 0));
-  jobs_wait_finished (full, &f, 2);
-  jobs_wait_finished (first, &a, 1);
-  jobs_wait_finished (second, &b, 1);
-  g_assert_cmpuint (a.failed, ==, 1);
+  tp_test_release (held[1]);
+  pool_free (full);
+  pool_free (first);
+  pool_free (second);
+  g_assert_cmpuint (f.done, ==, 2);
+  g_assert_cmpuint (f.destroyed, ==, 2);
+  g_assert_cmpuint (a.callbacks, ==, 2);
+  g_assert_cmpuint (b.destroyed, ==, 1);
+  tp_test_log_clear (&f);
+  tp_test_log_clear (&a);
+  tp_test_log_clear (&b);
+  assert_limit_empty (server, client, "excess");
+}
 
-  tp_gate_driver_free (full);
-  tp_gate_driver_free (first);
-  tp_gate_driver_free (second);
-  jobs_clear (&f);
-  jobs_clear (&a);
-  jobs_clear (&b);
-  assert_limit_empty (client, "excess");
+static void
+close_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (tp_pool_close_finish (TP_POOL (source), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+static void
+test_close_discard (gconstpointer data)
+{
+  TpCloseFlags flags = GPOINTER_TO_UINT (data);
+  gboolean cancel = (flags & TP_CLOSE_CANCEL_RUNNING) != 0;
+  g_autoptr(TpRedisServer) server = NULL;
+  g_autoptr(redisContext) client = NULL;
+  g_autoptr(GKeyFile) keyfile = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  gboolean closed = FALSE;
+  TpTestJob *running, *blocker;
+  TpTestLog other, log;
+  TpPool *holder, *pool;
+
+  g_test_summary ("A close that discards: the jobs the redis gate holds complete with "
+                  "TP_POOL_ERROR_CLOSED at once, async and thread jobs alike; the running "
+                  "job finishes (or is cancelled), its slot goes back, and the close ends");
+  if (!tp_redis_server_check ())
+    return;
+
+  server = tp_redis_server_new ("limit");
+  client = tp_redis_connect (server);
+  keyfile = keyfile_new (server->url, "discard", 2);
+  tp_test_log_init (&other);
+  tp_test_log_init (&log);
+  holder = pool_new (keyfile);
+  pool = pool_new (keyfile);
+
+  /* Another pool takes one slot, this one the other, and waits for more */
+  blocker = tp_test_submit (holder, &other, "blocker", TP_TEST_JOB_HOLD, TP_SUBMIT_DEFAULT, 0,
+                            NULL);
+  tp_test_wait_count (&other.started, 1);
+  running = tp_test_submit (pool, &log, "running",
+                            cancel ? TP_TEST_JOB_WAIT_CANCEL : TP_TEST_JOB_HOLD,
+                            TP_SUBMIT_DEFAULT, 0, cancellable);
+  tp_test_wait_count (&log.started, 1);
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("held%u", i);
+
+      tp_test_submit (pool, &log, name, TP_TEST_JOB_RETURN,
+                      i % 2 == 0 ? TP_SUBMIT_IN_THREAD : TP_SUBMIT_DEFAULT, 0, NULL);
+    }
+  wait_server_queue (client, "discard", 1);
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, 4);
+
+  tp_pool_close_async (pool, flags, NULL, close_done_cb, &closed);
+  tp_test_wait_count (&log.closed, 4);
+  tp_test_wait_count (&log.destroyed, 4);
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, 0);
+  if (!cancel)
+    {
+      g_assert_false (closed);
+      g_assert_cmpuint (log.callbacks, ==, 4);
+      tp_test_release (running);
+    }
+  tp_test_wait_flag (&closed);
+  g_assert_cmpuint (log.callbacks, ==, 5);
+  g_assert_cmpuint (log.started, ==, 1);
+  g_assert_cmpuint (cancel ? log.cancelled : log.done, ==, 1);
+  /* The slot went back at the job's end, before the pool goes */
+  wait_server_used (client, "discard", 1);
+
+  pool_free (pool);
+  g_assert_cmpuint (log.destroyed, ==, 5);
+  tp_test_release (blocker);
+  pool_free (holder);
+  g_assert_cmpuint (other.destroyed, ==, 1);
+  tp_test_log_clear (&other);
+  tp_test_log_clear (&log);
+  assert_limit_empty (server, client, "discard");
+}
+
+static void
+test_close_drain (void)
+{
+  g_autoptr(TpRedisServer) server = NULL;
+  g_autoptr(redisContext) client = NULL;
+  g_autoptr(GKeyFile) keyfile = NULL;
+  g_autofree char *order = NULL;
+  gboolean closed = FALSE;
+  TpTestJob *blocker;
+  TpTestLog other, log;
+  TpPool *holder, *pool;
+
+  g_test_summary ("A close that drains waits for the jobs the redis gate holds, while another "
+                  "pool holds the limit, and runs them all, in order, once the slot comes");
+  if (!tp_redis_server_check ())
+    return;
+
+  server = tp_redis_server_new ("limit");
+  client = tp_redis_connect (server);
+  keyfile = keyfile_new (server->url, "drain", 1);
+  tp_test_log_init (&other);
+  tp_test_log_init (&log);
+  holder = pool_new (keyfile);
+  pool = pool_new (keyfile);
+
+  blocker = tp_test_submit (holder, &other, "blocker", TP_TEST_JOB_HOLD, TP_SUBMIT_DEFAULT, 0,
+                            NULL);
+  tp_test_wait_count (&other.started, 1);
+  tp_test_submit (pool, &log, "a", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, 0, NULL);
+  tp_test_submit (pool, &log, "b", TP_TEST_JOB_RETURN, TP_SUBMIT_IN_THREAD, 0, NULL);
+  tp_test_submit (pool, &log, "c", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, 0, NULL);
+  wait_server_queue (client, "drain", 1);
+
+  tp_pool_close_async (pool, TP_CLOSE_DRAIN, NULL, close_done_cb, &closed);
+  g_assert_false (closed);
+  g_assert_cmpuint (log.started, ==, 0);
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, 3);
+
+  tp_test_release (blocker);
+  tp_test_wait_flag (&closed);
+  g_assert_cmpuint (log.done, ==, 3);
+  order = tp_test_log_order (&log);
+  g_assert_cmpstr (order, ==, "a b c");
+
+  pool_free (pool);
+  pool_free (holder);
+  g_assert_cmpuint (log.destroyed, ==, 3);
+  g_assert_cmpuint (other.destroyed, ==, 1);
+  tp_test_log_clear (&other);
+  tp_test_log_clear (&log);
+  assert_limit_empty (server, client, "drain");
+}
+
+static void
+test_every_end (void)
+{
+  g_autoptr(TpRedisServer) server = NULL;
+  g_autoptr(redisContext) client = NULL;
+  g_autoptr(GKeyFile) keyfile = NULL;
+  g_autoptr(TpJobOptions) slow = tp_job_options_new ();
+  g_autoptr(TpJobOptions) late = tp_job_options_new ();
+  TpTestJob *keep;
+  TpTestLog log;
+  TpPool *pool;
+
+  g_test_summary ("Whichever way a job the redis gate admitted ends — a result, an error, in a "
+                  "thread or not, a lost task, a run timeout — its slot goes back to the "
+                  "server once, while the pool lives on");
+  if (!tp_redis_server_check ())
+    return;
+
+  server = tp_redis_server_new ("limit");
+  client = tp_redis_connect (server);
+  keyfile = keyfile_new (server->url, "ends", 2);
+  tp_test_log_init (&log);
+  pool = pool_new (keyfile);
+
+  tp_test_submit (pool, &log, "ok", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, 0, NULL);
+  tp_test_submit (pool, &log, "ok-thread", TP_TEST_JOB_RETURN, TP_SUBMIT_IN_THREAD, 0, NULL);
+  tp_test_submit (pool, &log, "fail", TP_TEST_JOB_FAIL, TP_SUBMIT_DEFAULT, 0, NULL);
+  tp_test_submit (pool, &log, "fail-thread", TP_TEST_JOB_FAIL, TP_SUBMIT_IN_THREAD, 0, NULL);
+  tp_test_submit (pool, &log, "drop", TP_TEST_JOB_DROP, TP_SUBMIT_DEFAULT, 0, NULL);
+  tp_test_wait_count (&log.callbacks, 5);
+  g_assert_cmpuint (log.done, ==, 2);
+  g_assert_cmpuint (log.failed, ==, 2);
+  g_assert_cmpuint (log.lost, ==, 1);
+
+  /* Both slots taken, one of them until its run timeout; a job held meanwhile
+   * times out in the queue and never takes a slot */
+  keep = tp_test_submit (pool, &log, "keep", TP_TEST_JOB_HOLD, TP_SUBMIT_DEFAULT, 0, NULL);
+  tp_job_options_set_run_timeout (slow, 1000);
+  tp_test_submit_with_options (pool, &log, "slow", TP_TEST_JOB_WAIT_CANCEL, slow, NULL);
+  tp_test_wait_count (&log.started, 7);
+  tp_job_options_set_queue_timeout (late, 50);
+  tp_test_submit_with_options (pool, &log, "late", TP_TEST_JOB_RETURN, late, NULL);
+  tp_test_wait_count (&log.timed_out, 1);
+  tp_test_wait_count (&log.run_timed_out, 1);
+  g_assert_cmpuint (log.started, ==, 7);
+
+  tp_test_release (keep);
+  tp_test_wait_count (&log.callbacks, 8);
+  tp_test_wait_count (&log.destroyed, 8);
+  wait_server_used (client, "ends", 0);
+
+  pool_free (pool);
+  tp_test_log_clear (&log);
+  assert_limit_empty (server, client, "ends");
+}
+
+static void
+test_threads_in_process (void)
+{
+  g_autoptr(TpRedisServer) server = NULL;
+  g_autoptr(redisContext) client = NULL;
+  g_autoptr(GKeyFile) keyfile = NULL;
+  TpTestLog log;
+  TpPool *pools[2];
+
+  g_test_summary ("Thread jobs of two pools of 4 in one process share a limit of 3: their "
+                  "ends come from worker threads, and never more than 3 run at once");
+  if (!tp_redis_server_check ())
+    return;
+
+  server = tp_redis_server_new ("limit");
+  client = tp_redis_connect (server);
+  keyfile = keyfile_new (server->url, "threads-here", 3);
+  tp_test_log_init (&log);
+  for (guint p = 0; p < G_N_ELEMENTS (pools); p++)
+    pools[p] = pool_new (keyfile);
+
+  for (guint i = 0; i < 40; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("t%u", i);
+      tp_test_submit (pools[i % 2], &log, name, TP_TEST_JOB_SLEEP, TP_SUBMIT_IN_THREAD, 0, NULL);
+    }
+  tp_test_wait_count (&log.callbacks, 40);
+  g_assert_cmpuint (log.done, ==, 40);
+  g_assert_cmpuint (log.peak, <=, 3);
+  g_assert_cmpuint (log.peak, >=, 2);
+
+  for (guint p = 0; p < G_N_ELEMENTS (pools); p++)
+    pool_free (pools[p]);
+  g_assert_cmpuint (log.destroyed, ==, 40);
+  tp_test_log_clear (&log);
+  assert_limit_empty (server, client, "threads-here");
 }
 
 /* }}} */
@@ -1103,11 +1477,11 @@ test_auth_and_db (void)
   g_autoptr(TpRedisServer) server = NULL;
   g_autoptr(redisContext) client = NULL;
   g_autoptr(GKeyFile) good = NULL, bad = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *good_url = NULL, *bad_url = NULL;
-  TpGateDriver *driver;
   const GError *job_error;
-  Jobs jobs;
+  TpTestJob *job;
+  TpTestLog log;
+  TpPool *pool;
 
   g_test_summary ("A password and a database in redis-url: the gate authenticates on both its "
                   "connections and keeps its keys in that database; a wrong password fails "
@@ -1121,37 +1495,31 @@ test_auth_and_db (void)
 
   good_url = g_strconcat (server->url, "?db=3&password=open%20sesame", NULL);
   good = keyfile_new (good_url, "auth", 2);
-  jobs_init (&jobs);
-  jobs.hold_jobs = TRUE;
-  driver = tp_gate_driver_new (load_gate (), good, "shared", 2, jobs_run, jobs_finish, &jobs,
-                               &error);
-  g_assert_no_error (error);
-  tp_gate_driver_submit (driver, 0, FALSE);
-  while (jobs.ran < 1)
-    g_main_context_iteration (NULL, TRUE);
+  tp_test_log_init (&log);
+  pool = pool_new (good);
+  job = tp_test_submit (pool, &log, "a", TP_TEST_JOB_HOLD, TP_SUBMIT_DEFAULT, 0, NULL);
+  tp_test_wait_count (&log.started, 1);
   g_assert_cmpint (tp_redis_integer (client, "GET taskpool:{auth}:used"), ==, 1);
-  tp_driver_job_done (g_ptr_array_steal_index (jobs.held, 0));
-  jobs_wait_finished (driver, &jobs, 1);
-  tp_gate_driver_free (driver);
-  jobs_clear (&jobs);
+  tp_test_release (job);
+  pool_free (pool);
+  g_assert_cmpuint (log.done, ==, 1);
+  tp_test_log_clear (&log);
 
   bad_url = g_strconcat (server->url, "?password=guess", NULL);
   bad = keyfile_new (bad_url, "auth", 2);
   g_key_file_set_string (bad, "shared", "redis-unavailable", "fail");
-  jobs_init (&jobs);
-  driver = tp_gate_driver_new (load_gate (), bad, "shared", 2, jobs_run, jobs_finish, &jobs,
-                               &error);
-  g_assert_no_error (error);
-  tp_gate_driver_submit (driver, 0, FALSE);
-  jobs_wait_finished (driver, &jobs, 1);
-  g_assert_cmpuint (jobs.failed, ==, 1);
-  job_error = g_ptr_array_index (jobs.errors, 0);
+  tp_test_log_init (&log);
+  pool = pool_new (bad);
+  tp_test_submit (pool, &log, "b", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, 0, NULL);
+  tp_test_wait_count (&log.callbacks, 1);
+  g_assert_cmpuint (log.unavailable, ==, 1);
+  job_error = g_ptr_array_index (log.errors, 0);
   g_test_message ("%s", job_error->message);
-  g_assert_error (job_error, TP_POOL_ERROR, TP_POOL_ERROR_UNAVAILABLE);
   g_assert_nonnull (strstr (job_error->message, "password"));
   g_assert_null (strstr (job_error->message, "guess"));
-  tp_gate_driver_free (driver);
-  jobs_clear (&jobs);
+  pool_free (pool);
+  g_assert_cmpuint (log.destroyed, ==, 1);
+  tp_test_log_clear (&log);
 }
 
 static void
@@ -1168,32 +1536,143 @@ test_unavailable_nowhere (void)
   for (guint i = 0; i < G_N_ELEMENTS (urls); i++)
     {
       g_autoptr(GKeyFile) keyfile = keyfile_new (urls[i], "nowhere", 2);
-      g_autoptr(GError) error = NULL;
-      TpGateDriver *driver;
-      Jobs jobs;
+      TpTestLog log;
+      TpPool *pool;
 
       g_key_file_set_string (keyfile, "shared", "redis-unavailable", "fail");
       g_key_file_set_integer (keyfile, "shared", "redis-lease-ms", 400);
-      jobs_init (&jobs);
-      driver = tp_gate_driver_new (load_gate (), keyfile, "shared", 2, jobs_run, jobs_finish,
-                                   &jobs, &error);
-      g_assert_no_error (error);
+      tp_test_log_init (&log);
+      pool = pool_new (keyfile);
       for (guint j = 0; j < 3; j++)
-        tp_gate_driver_submit (driver, j, FALSE);
-      jobs_wait_finished (driver, &jobs, 3);
-      g_assert_cmpuint (jobs.ran, ==, 0);
-      g_assert_cmpuint (jobs.failed, ==, 3);
-      for (guint j = 0; j < jobs.errors->len; j++)
-        {
-          const GError *job_error = g_ptr_array_index (jobs.errors, j);
-
-          g_assert_error (job_error, TP_POOL_ERROR, TP_POOL_ERROR_UNAVAILABLE);
-          g_assert_nonnull (strstr (job_error->message, urls[i]));
-        }
-      g_test_message ("%s", ((GError *) g_ptr_array_index (jobs.errors, 0))->message);
-      tp_gate_driver_free (driver);
-      jobs_clear (&jobs);
+        tp_test_submit (pool, &log, "j", TP_TEST_JOB_RETURN, TP_SUBMIT_DEFAULT, 0, NULL);
+      tp_test_wait_count (&log.callbacks, 3);
+      g_assert_cmpuint (log.started, ==, 0);
+      g_assert_cmpuint (log.unavailable, ==, 3);
+      assert_unavailable (&log, urls[i], "nowhere");
+      pool_free (pool);
+      g_assert_cmpuint (log.destroyed, ==, 3);
+      tp_test_log_clear (&log);
     }
+}
+
+/* }}} */
+
+/* Two shells, one limit: taskpool-run {{{ */
+
+/* Each command counts itself running on the server, as the holders' jobs do,
+ * through redis-cli */
+static const char record_script[] =
+  "#!/bin/sh\n"
+  "# record.sh SOCKET NAME: a command that counts itself on the server while it runs\n"
+  "set -e\n"
+  "redis-cli -s \"$1\" EVAL \"local n = redis.call('INCR', KEYS[1]) "
+  "if n > tonumber(redis.call('GET', KEYS[2]) or '0') then redis.call('SET', KEYS[2], n) end "
+  "return n\" 2 cli:running cli:max >/dev/null\n"
+  "sleep 0.05\n"
+  "redis-cli -s \"$1\" EVAL \"redis.call('DECR', KEYS[1]) redis.call('RPUSH', KEYS[2], ARGV[1]) "
+  "return 0\" 2 cli:running cli:done \"$2\" >/dev/null\n";
+
+typedef struct {
+  GSubprocess *process;
+  gboolean     exited;
+} Shell;
+
+static void
+shell_exited_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  Shell *shell = data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  shell->exited = TRUE;
+}
+
+static void
+test_taskpool_run (void)
+{
+#ifdef TP_TASKPOOL_RUN
+  const char * const tags[] = { "a", "b", NULL };
+  const guint jobs = 15;
+  g_autoptr(TpRedisServer) server = NULL;
+  g_autoptr(redisContext) client = NULL;
+  g_autoptr(GKeyFile) config = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *redis_cli = g_find_program_in_path ("redis-cli");
+  g_autofree char *config_file = NULL, *record = NULL;
+  Shell shells[2] = { { 0 } };
+
+  g_test_summary ("Two taskpool-run processes, each from the same keyfile group with "
+                  "gates = redis and a size of 6, share a limit of 3: the commands, counting "
+                  "themselves on the server, never run more than 3 at once, and each runs once");
+  if (!tp_redis_server_check ())
+    return;
+  if (redis_cli == NULL)
+    {
+      if (g_getenv ("CI") != NULL)
+        g_test_fail_printf ("redis-cli is not installed: .ci/setup installs redis-tools");
+      else
+        g_test_skip ("redis-cli is not installed (Debian: redis-tools)");
+      return;
+    }
+
+  server = tp_redis_server_new ("limit");
+  client = tp_redis_connect (server);
+
+  /* The keyfile of doc/shared-limits.md's two shells */
+  config_file = g_build_filename (server->dir, "pools.ini", NULL);
+  g_key_file_set_integer (config, "uploads", "size", 6);
+  g_key_file_set_string (config, "uploads", "gates", "redis");
+  g_key_file_set_string (config, "uploads", "redis-url", server->url);
+  g_key_file_set_string (config, "uploads", "redis-name", "uploads");
+  g_key_file_set_integer (config, "uploads", "redis-limit", 3);
+  g_key_file_save_to_file (config, config_file, &error);
+  g_assert_no_error (error);
+  record = g_build_filename (server->dir, "record.sh", NULL);
+  g_file_set_contents (record, record_script, -1, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (shells); i++)
+    {
+      g_autofree char *names_file = g_strdup_printf ("%s/names-%s.txt", server->dir, tags[i]);
+      g_autoptr(GString) names = g_string_new (NULL);
+      const char *argv[] = {
+        TP_TASKPOOL_RUN, "--quiet", "--config", config_file, "--pool", "uploads", names_file,
+        "--", "sh", record, server->socket, NULL
+      };
+
+      for (guint j = 0; j < jobs; j++)
+        g_string_append_printf (names, "%s-%u\n", tags[i], j);
+      g_file_set_contents (names_file, names->str, -1, &error);
+      g_assert_no_error (error);
+      shells[i].process = tp_redis_spawnv (argv, G_SUBPROCESS_FLAGS_NONE, &error);
+      g_assert_no_error (error);
+      g_subprocess_wait_async (shells[i].process, NULL, shell_exited_cb, &shells[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (shells); i++)
+    {
+      tp_test_wait_flag (&shells[i].exited);
+      g_assert_true (g_subprocess_get_if_exited (shells[i].process));
+      g_assert_cmpint (g_subprocess_get_exit_status (shells[i].process), ==, 0);
+      g_object_unref (shells[i].process);
+    }
+
+  g_assert_cmpint (tp_redis_integer (client, "GET cli:max"), <=, 3);
+  g_assert_cmpint (tp_redis_integer (client, "GET cli:max"), >=, 2);
+  g_assert_cmpint (tp_redis_integer (client, "GET cli:running"), ==, 0);
+  assert_done_once (client, "cli", tags, jobs);
+  assert_limit_empty (server, client, "uploads");
+  g_unlink (record);
+  g_unlink (config_file);
+  for (guint i = 0; i < G_N_ELEMENTS (shells); i++)
+    {
+      g_autofree char *names_file = g_strdup_printf ("%s/names-%s.txt", server->dir, tags[i]);
+
+      g_unlink (names_file);
+    }
+#else
+  g_test_skip ("taskpool-run was not built");
+#endif
 }
 
 /* }}} */
@@ -1202,6 +1681,7 @@ int
 main (int   argc,
       char *argv[])
 {
+  g_log_set_writer_func (log_writer, NULL, NULL);
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/gate/redis/config/bad-keys", test_config_bad_keys);
@@ -1209,17 +1689,26 @@ main (int   argc,
   g_test_add_func ("/gate/redis/config/good-urls", test_config_good_urls);
   g_test_add_func ("/gate/redis/shared/processes", test_shared_processes);
   g_test_add_func ("/gate/redis/shared/thread-ends", test_shared_thread_ends);
+  g_test_add_func ("/gate/redis/shared/threads-in-process", test_threads_in_process);
+  g_test_add_func ("/gate/redis/shared/taskpool-run", test_taskpool_run);
   g_test_add_func ("/gate/redis/lease/sigkill", test_lease_sigkill);
   g_test_add_func ("/gate/redis/server/restart", test_server_restart);
   g_test_add_func ("/gate/redis/unavailable/fail", test_unavailable_fail);
   g_test_add_func ("/gate/redis/unavailable/hold", test_unavailable_hold);
-  g_test_add_func ("/gate/redis/excess", test_excess_credits);
+  g_test_add_func ("/gate/redis/unavailable/nowhere", test_unavailable_nowhere);
+  g_test_add_func ("/gate/redis/auth", test_auth_and_db);
+  g_test_add_func ("/gate/redis/held/cancel", test_cancel_held);
+  g_test_add_data_func ("/gate/redis/held/close-discard",
+                        GUINT_TO_POINTER (TP_CLOSE_DISCARD_QUEUED), test_close_discard);
+  g_test_add_data_func ("/gate/redis/held/close-cancel",
+                        GUINT_TO_POINTER (TP_CLOSE_DISCARD_QUEUED | TP_CLOSE_CANCEL_RUNNING),
+                        test_close_discard);
+  g_test_add_func ("/gate/redis/held/close-drain", test_close_drain);
+  g_test_add_func ("/gate/redis/every-end", test_every_end);
   g_test_add_func ("/gate/redis/script/turns", test_script_turns);
   g_test_add_func ("/gate/redis/script/repeat", test_script_repeat);
   g_test_add_func ("/gate/redis/script/forgotten", test_script_forgotten);
   g_test_add_func ("/gate/redis/script/goodbye", test_script_goodbye);
-  g_test_add_func ("/gate/redis/auth", test_auth_and_db);
-  g_test_add_func ("/gate/redis/unavailable/nowhere", test_unavailable_nowhere);
 
   return g_test_run ();
 }
