@@ -5,8 +5,10 @@
  * Four processes share a limit of 16 through a redis-server that the bench
  * starts on a private socket. Two figures, as §8 of the specification asks:
  *
- * - jobs/s in all, for no-op jobs: beside the same processes without a gate
- *   (what the gate costs) and Bottleneck's clustering mode on the same server;
+ * - jobs/s in all, for no-op async jobs of TpPool pools made from a keyfile
+ *   (fixed-simple, size 16, gates = redis): beside the same pools without a
+ *   gate (what the gate costs) and Bottleneck's clustering mode on the same
+ *   server;
  * - the time from a release in one process to the start of a waiter in
  *   another (p50, p99). 15 of the 16 slots are held by long jobs spread over
  *   the processes, so that one slot goes round: every start follows exactly
@@ -36,7 +38,8 @@
 #include <hiredis/async.h>
 #include <hiredis/adapters/glib.h>
 
-#include "tp-gate-driver.h"
+#include <taskpool/taskpool.h>
+
 #include "tp-redis-test-util.h"
 
 #define PROCESSES   4
@@ -66,11 +69,14 @@ now_us (void)
 
 /* Workers: one process of a phase {{{ */
 
+/* A job's data: whether it holds its slot until the end of the phase */
+#define JOB_STREAM  NULL
+#define JOB_PINNED  GUINT_TO_POINTER (1)
+
 typedef struct {
-  TpGateDriver *driver;
+  TpPool       *pool;
   GString      *lines;
-  GPtrArray    *pinned;
-  guint         pins_running;
+  GPtrArray    *pinned;      /* the tasks of the pinned jobs */
   guint         finished;
   gint64        first_start;
   gint64        last_end;
@@ -79,33 +85,39 @@ typedef struct {
 
 static Worker worker;
 
+/* An async no-op job: it completes its task before it returns */
 static void
-worker_run (TpDriverJob *job,
-            gpointer     data)
+worker_job (GTask        *task,
+            gpointer      pool,
+            gpointer      job_data,
+            GCancellable *cancellable)
 {
   gint64 now = now_us ();
 
-  if (worker.first_start == 0)
-    worker.first_start = now;
-  if (GPOINTER_TO_UINT (tp_driver_job_get_data (job)) != 0)
+  if (job_data == JOB_PINNED)
     {
-      g_ptr_array_add (worker.pinned, job);
-      if (++worker.pins_running == (guint) opt.pin)
+      g_ptr_array_add (worker.pinned, g_object_ref (task));
+      if (worker.pinned->len == (guint) opt.pin)
         g_string_append_printf (worker.lines, "P %" G_GINT64_FORMAT "\n", now);
       return;
     }
+  if (worker.first_start == 0)
+    worker.first_start = now;
   if (worker.wake)
     g_string_append_printf (worker.lines, "S %" G_GINT64_FORMAT "\nE %" G_GINT64_FORMAT "\n",
                             now, now_us ());
   worker.last_end = now_us ();
-  tp_driver_job_done (job);
+  g_task_return_pointer (task, NULL, NULL);
 }
 
 static void
-worker_finish (TpDriverJob  *job,
-               const GError *error,
-               gpointer      data)
+worker_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
 {
+  g_autoptr(GError) error = NULL;
+
+  tp_pool_submit_finish (TP_POOL (source), result, &error);
   if (error != NULL)
     g_error ("A job failed: %s", error->message);
   worker.finished++;
@@ -118,38 +130,17 @@ worker_wait (guint finished)
     g_main_context_iteration (NULL, TRUE);
 }
 
-/* A gate that admits every job: the driver's own cost */
-static gboolean
-null_create (GKeyFile *config, const char *group, TpGateHost *host, gpointer *gate, GError **error)
-{
-  *gate = NULL;
-  return TRUE;
-}
-
-static TpGateVerdict
-null_admit (gpointer gate, const TpJob *job, gint64 now, gint64 *retry_at, GError **error)
-{
-  return TP_GATE_ADMIT;
-}
-
 static void
-null_started (gpointer gate, const TpJob *job, gint64 now)
+worker_closed_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
 {
-}
+  g_autoptr(GError) error = NULL;
 
-static void
-null_ended (gpointer gate, const TpJob *job)
-{
+  if (!tp_pool_close_finish (TP_POOL (source), result, &error))
+    g_error ("The pool did not close: %s", error->message);
+  *(gboolean *) user_data = TRUE;
 }
-
-static const TpGateStrategy null_gate = {
-  .struct_size = sizeof (TpGateStrategy),
-  .name = "none",
-  .create = null_create,
-  .admit = null_admit,
-  .started = null_started,
-  .ended = null_ended,
-};
 
 static void
 worker_wait_go (void)
@@ -162,41 +153,42 @@ worker_wait_go (void)
     exit (1);
 }
 
+/* A pool as an application makes it: from a keyfile group, with the redis
+ * gate, or without any for "none" */
 static int
 worker_main (void)
 {
   g_autoptr(GKeyFile) keyfile = g_key_file_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *url = g_strconcat ("unix:", opt.socket, NULL);
-  const TpGateStrategy *strategy = &null_gate;
   guint stream = (guint) (g_str_equal (opt.worker, "wake") ? opt.wake_jobs : opt.jobs);
+  gboolean closed = FALSE;
 
-  g_key_file_set_string (keyfile, "bench", "redis-url", url);
-  g_key_file_set_string (keyfile, "bench", "redis-name", opt.name);
-  g_key_file_set_integer (keyfile, "bench", "redis-limit", LIMIT);
+  g_key_file_set_string (keyfile, "bench", "kind", "fixed-simple");
+  g_key_file_set_integer (keyfile, "bench", "size", WORKERS);
   if (!g_str_equal (opt.worker, "none"))
     {
-      strategy = tp_gate_driver_load_strategy (TP_GATE_REDIS_MODULE, "redis", &error);
-      g_assert_no_error (error);
+      g_key_file_set_string (keyfile, "bench", "gates", "redis");
+      g_key_file_set_string (keyfile, "bench", "redis-url", url);
+      g_key_file_set_string (keyfile, "bench", "redis-name", opt.name);
+      g_key_file_set_integer (keyfile, "bench", "redis-limit", LIMIT);
     }
+  worker.pool = tp_pool_new_from_keyfile (keyfile, "bench", &error);
+  if (worker.pool == NULL || !tp_pool_start (worker.pool, &error))
+    g_error ("%s", error->message);
 
   worker.lines = g_string_new (NULL);
   worker.pinned = g_ptr_array_new ();
   worker.wake = g_str_equal (opt.worker, "wake");
-  worker.driver = tp_gate_driver_new (strategy, keyfile, "bench", WORKERS, worker_run,
-                                      worker_finish, NULL, &error);
-  g_assert_no_error (error);
   worker_wait_go ();
 
   for (int i = 0; i < opt.pin; i++)
-    tp_driver_job_set_data (tp_gate_driver_submit (worker.driver, (guint) i, FALSE),
-                            GUINT_TO_POINTER (1));
-  while (worker.pins_running < (guint) opt.pin)
+    tp_pool_submit_async (worker.pool, worker_job, JOB_PINNED, NULL, NULL, worker_done_cb, NULL);
+  while (worker.pinned->len < (guint) opt.pin)
     g_main_context_iteration (NULL, TRUE);
 
-  worker.first_start = 0;
   for (guint i = 0; i < stream; i++)
-    tp_gate_driver_submit (worker.driver, (guint) opt.pin + i, FALSE);
+    tp_pool_submit_async (worker.pool, worker_job, JOB_STREAM, NULL, NULL, worker_done_cb, NULL);
   worker_wait (stream);
   if (worker.wake)
     g_string_append_printf (worker.lines, "D %" G_GINT64_FORMAT "\n", now_us ());
@@ -205,13 +197,17 @@ worker_main (void)
                             worker.first_start, worker.last_end, stream);
 
   for (guint i = 0; i < worker.pinned->len; i++)
-    tp_driver_job_done (g_ptr_array_index (worker.pinned, i));
+    g_task_return_pointer (g_ptr_array_index (worker.pinned, i), NULL, NULL);
+  g_ptr_array_set_free_func (worker.pinned, g_object_unref);
+  g_ptr_array_unref (worker.pinned);
   worker_wait (stream + (guint) opt.pin);
 
   g_file_set_contents (opt.out, worker.lines->str, -1, &error);
   g_assert_no_error (error);
-  tp_gate_driver_free (worker.driver);
-  g_ptr_array_unref (worker.pinned);
+  tp_pool_close_async (worker.pool, TP_CLOSE_DRAIN, NULL, worker_closed_cb, &closed);
+  while (!closed)
+    g_main_context_iteration (NULL, TRUE);
+  g_object_unref (worker.pool);
   g_string_free (worker.lines, TRUE);
   return 0;
 }
