@@ -2007,6 +2007,159 @@ test_known_scale_async_unstarted (void)
 
 /* }}} */
 
+/* A refused job's data, when its submitter stops iterating {{{ */
+
+typedef enum {
+  REFUSED_PAUSED,
+  REFUSED_CLOSED,
+  REFUSED_UNSTARTED,
+  REFUSED_CANCELLED,
+  REFUSED_DISCARDED,
+} Refusal;
+
+typedef struct {
+  const char *path;
+  Refusal     how;
+  int         code;   /* of TP_POOL_ERROR, or of G_IO_ERROR for REFUSED_CANCELLED */
+} RefusalCase;
+
+static const RefusalCase refusal_cases[] = {
+  { "/torture/foreign-context/refused/paused",    REFUSED_PAUSED,    TP_POOL_ERROR_NOT_ACCEPTING },
+  { "/torture/foreign-context/refused/closed",    REFUSED_CLOSED,    TP_POOL_ERROR_NOT_ACCEPTING },
+  { "/torture/foreign-context/refused/unstarted", REFUSED_UNSTARTED, TP_POOL_ERROR_NOT_ACCEPTING },
+  { "/torture/foreign-context/refused/cancelled", REFUSED_CANCELLED, G_IO_ERROR_CANCELLED },
+  { "/torture/foreign-context/refused/discarded", REFUSED_DISCARDED, TP_POOL_ERROR_CLOSED },
+};
+
+typedef struct {
+  TpPool  *pool;
+  Refusal  how;
+  int      submitted;
+  int      callbacks;
+  int      destroyed;
+  int      done;
+  GError  *error;
+} Foreign;
+
+static void
+foreign_job (GTask        *task,
+             gpointer      pool,
+             gpointer      job_data,
+             GCancellable *cancellable)
+{
+  g_task_return_pointer (task, g_strdup ("ran"), g_free);
+}
+
+static void
+foreign_job_free (gpointer data)
+{
+  Foreign *foreign = data;
+
+  g_atomic_int_inc (&foreign->destroyed);
+  g_main_context_wakeup (NULL);
+}
+
+static void
+foreign_done_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Foreign *foreign = user_data;
+  g_autofree char *value = tp_pool_submit_finish (TP_POOL (source), result, &foreign->error);
+
+  g_assert_null (value);
+  g_atomic_int_inc (&foreign->callbacks);
+}
+
+/* A submitter on a thread of its own: it submits, iterates its context
+ * until its callback ran, then lets the context go and ends */
+static gpointer
+foreign_thread (gpointer data)
+{
+  Foreign *foreign = data;
+  GMainContext *context = g_main_context_new ();
+  g_autoptr(GCancellable) cancellable = NULL;
+
+  if (foreign->how == REFUSED_CANCELLED)
+    {
+      cancellable = g_cancellable_new ();
+      g_cancellable_cancel (cancellable);
+    }
+
+  g_main_context_push_thread_default (context);
+  tp_pool_submit_async (foreign->pool, foreign_job, foreign, foreign_job_free, cancellable,
+                        foreign_done_cb, foreign);
+  g_atomic_int_set (&foreign->submitted, TRUE);
+  g_main_context_wakeup (NULL);
+  while (!g_atomic_int_get (&foreign->callbacks))
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+
+  g_atomic_int_set (&foreign->done, TRUE);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+static void
+test_refused_foreign (gconstpointer data)
+{
+  const RefusalCase *config = data;
+  Foreign foreign = { NULL, config->how, 0, 0, 0, 0, NULL };
+  GQuark domain = config->how == REFUSED_CANCELLED ? G_IO_ERROR : TP_POOL_ERROR;
+  gboolean closed = FALSE;
+  GThread *thread;
+  int gone = 0;
+
+  g_test_summary ("A submission refused, cancelled or discarded before it ran, from a thread "
+                  "whose context is not the pool's and which stops iterating it once it is "
+                  "called back: its job_data_destroy runs by then all the same, and the pool, "
+                  "dropped, is finalized");
+
+  foreign.pool = tp_pool_new ("fixed-simple", NULL);
+  g_assert_nonnull (foreign.pool);
+  g_object_weak_ref (G_OBJECT (foreign.pool), pool_gone_cb, &gone);
+  if (config->how != REFUSED_UNSTARTED)
+    g_assert_true (tp_pool_start (foreign.pool, NULL));
+  if (config->how == REFUSED_PAUSED)
+    tp_pool_pause (foreign.pool);
+  else if (config->how == REFUSED_CLOSED)
+    {
+      tp_pool_close_async (foreign.pool, TP_CLOSE_DRAIN, NULL, known_close_cb, &closed);
+      tp_test_wait_flag (&closed);
+    }
+  else if (config->how == REFUSED_DISCARDED)
+    g_assert_cmpint (tp_pool_scale (foreign.pool, -3), ==, 0);  /* the job stays queued */
+
+  thread = g_thread_new ("torture-foreign", foreign_thread, &foreign);
+  if (config->how == REFUSED_DISCARDED)
+    {
+      tp_test_wait_flag (&foreign.submitted);
+      tp_pool_close_async (foreign.pool, TP_CLOSE_DISCARD_QUEUED, NULL, known_close_cb, &closed);
+    }
+  tp_test_wait_flag (&foreign.done);
+  g_thread_join (thread);
+  if (config->how == REFUSED_DISCARDED)
+    tp_test_wait_flag (&closed);
+
+  g_assert_cmpint (foreign.callbacks, ==, 1);
+  g_assert_error (foreign.error, domain, config->code);
+  g_clear_error (&foreign.error);
+
+  /* Nothing is left to iterate on the submitter's side: its data goes at
+   * once, or never (a bound, not a measure) */
+  g_object_unref (foreign.pool);
+  known_wait (&gone, 1, 2);
+  if (g_atomic_int_get (&foreign.destroyed) != 1 || !gone)
+    g_test_message ("the refused job's data was destroyed %d times, and the pool %s, once "
+                    "its submitter, called back, let its context go",
+                    g_atomic_int_get (&foreign.destroyed), gone ? "finalized" : "leaked");
+  g_assert_cmpint (g_atomic_int_get (&foreign.destroyed), ==, 1);
+  g_assert_true (gone);
+}
+
+/* }}} */
+
 /* The watchdog {{{ */
 
 static void
@@ -2036,10 +2189,15 @@ watchdog_report (Round *round)
 
       if (g_atomic_int_get (&sub->callbacks) == 1 && g_atomic_int_get (&sub->destroys) == 1)
         continue;
-      g_printerr ("#   submission %u (%s %s job, from %s): %d callbacks, %d destroys, "
-                  "started %d times\n", sub->id, sub->in_thread ? "thread" : "async",
-                  mode_names[sub->mode], sub->home->name, g_atomic_int_get (&sub->callbacks),
-                  g_atomic_int_get (&sub->destroys), g_atomic_int_get (&sub->started));
+      g_printerr ("#   submission %u (%s %s job%s%s%s%s, from %s%s): %d callbacks, %d destroys, "
+                  "started %d times, outcome %s\n", sub->id, sub->in_thread ? "thread" : "async",
+                  mode_names[sub->mode], sub->no_wait ? ", no-wait" : "",
+                  sub->has_cancellable ? ", cancellable" : "",
+                  sub->pre_cancelled ? " (pre-cancelled)" : "",
+                  sub->after_close ? ", after close" : "", sub->home->name,
+                  sub->parent != 0 ? ", re-entrant" : "", g_atomic_int_get (&sub->callbacks),
+                  g_atomic_int_get (&sub->destroys), g_atomic_int_get (&sub->started),
+                  outcome_names[g_atomic_int_get (&sub->outcome)]);
       shown++;
     }
   for (guint i = 0; i < round->waiters->len && shown < TORTURE_MAX_REPORTED; i++)
@@ -2117,6 +2275,8 @@ main (int   argc,
 
   for (guint i = 0; i < G_N_ELEMENTS (torture_cases); i++)
     g_test_add_data_func (torture_cases[i].path, &torture_cases[i], test_torture);
+  for (guint i = 0; i < G_N_ELEMENTS (refusal_cases); i++)
+    g_test_add_data_func (refusal_cases[i].path, &refusal_cases[i], test_refused_foreign);
   g_test_add_func ("/torture/known/pause-racing-close", test_known_pause_racing_close);
   g_test_add_func ("/torture/known/scale-async-unstarted", test_known_scale_async_unstarted);
 
