@@ -20,9 +20,10 @@
  * - g_object_unref() releases, and the thread that disposes and finalizes
  *   the object acquires, as with an instrumented atomic reference count: it
  *   has seen everything done by those that dropped the object earlier.
- * - g_thread_pool_push() happens before the pool's function runs with that
- *   data; g_async_queue_push() before the pop that returns the data; a
- *   function's last call in a thread pool before g_thread_pool_free() returns.
+ * - g_thread_pool_push() happens before the pool's function runs next, as
+ *   the lock of the pool's queue makes it; g_async_queue_push() before the
+ *   pop that returns the data; the function's calls before
+ *   g_thread_pool_free() returns, when it waits.
  * - Attaching a source to a main context, setting its ready time, waking the
  *   context or adding an idle or a timeout happen before the callbacks and
  *   dispatch functions that the context runs afterwards: callbacks are set
@@ -54,6 +55,107 @@
 #undef g_once_init_enter
 #undef g_once_init_leave
 #undef g_once
+
+/* The runtime's annotations. Weak: a process without ThreadSanitizer (a
+ * shell that a test runs, which inherits LD_PRELOAD) gets this module as a
+ * plain pass-through to GLib. The thread ignores are not in the public
+ * header; the runtime exports them: while a thread ignores, its accesses
+ * (and those of malloc, free, memset…) are not recorded. */
+void __tsan_ignore_thread_begin (void);
+void __tsan_ignore_thread_end (void);
+#pragma weak __tsan_acquire
+#pragma weak __tsan_release
+#pragma weak __tsan_mutex_create
+#pragma weak __tsan_mutex_destroy
+#pragma weak __tsan_mutex_pre_lock
+#pragma weak __tsan_mutex_post_lock
+#pragma weak __tsan_mutex_pre_unlock
+#pragma weak __tsan_mutex_post_unlock
+#pragma weak __tsan_ignore_thread_begin
+#pragma weak __tsan_ignore_thread_end
+
+static inline gboolean
+tsan_present (void)
+{
+  return __tsan_acquire != NULL;
+}
+
+static inline void
+tsan_acquire (void *addr)
+{
+  if (tsan_present ())
+    __tsan_acquire (addr);
+}
+
+static inline void
+tsan_release (void *addr)
+{
+  if (tsan_present ())
+    __tsan_release (addr);
+}
+
+static inline void
+tsan_mutex_create (void     *addr,
+                   unsigned  flags)
+{
+  if (tsan_present ())
+    __tsan_mutex_create (addr, flags);
+}
+
+static inline void
+tsan_mutex_destroy (void     *addr,
+                    unsigned  flags)
+{
+  if (tsan_present ())
+    __tsan_mutex_destroy (addr, flags);
+}
+
+static inline void
+tsan_mutex_pre_lock (void     *addr,
+                     unsigned  flags)
+{
+  if (tsan_present ())
+    __tsan_mutex_pre_lock (addr, flags);
+}
+
+static inline void
+tsan_mutex_post_lock (void     *addr,
+                      unsigned  flags,
+                      int       recursion)
+{
+  if (tsan_present ())
+    __tsan_mutex_post_lock (addr, flags, recursion);
+}
+
+static inline void
+tsan_mutex_pre_unlock (void     *addr,
+                       unsigned  flags)
+{
+  if (tsan_present ())
+    __tsan_mutex_pre_unlock (addr, flags);
+}
+
+static inline void
+tsan_mutex_post_unlock (void     *addr,
+                        unsigned  flags)
+{
+  if (tsan_present ())
+    __tsan_mutex_post_unlock (addr, flags);
+}
+
+static inline void
+tsan_ignore_thread_begin (void)
+{
+  if (tsan_present ())
+    __tsan_ignore_thread_begin ();
+}
+
+static inline void
+tsan_ignore_thread_end (void)
+{
+  if (tsan_present ())
+    __tsan_ignore_thread_end ();
+}
 
 #define TP_SHIM_EXPORT __attribute__ ((visibility ("default")))
 
@@ -90,15 +192,15 @@ tp_shim_next (const char *name)
 
 /* Not in the public header, exported by the runtime: while a thread ignores,
  * its accesses (and those of malloc, free, memset…) are not recorded */
-void __tsan_ignore_thread_begin (void);
-void __tsan_ignore_thread_end (void);
+void tsan_ignore_thread_begin (void);
+void tsan_ignore_thread_end (void);
 
 /* Calls GLib with the thread's accesses ignored. For calls that run no code
  * of the program's (no callback, no finalizer): what GLib allocates, frees or
  * clears there is its own memory, guarded by its own invisible locks, such as
  * the nodes of a GAsyncQueue or of a context's source list. */
 #define IGNORED(call) \
-  G_STMT_START { __tsan_ignore_thread_begin (); call; __tsan_ignore_thread_end (); } G_STMT_END
+  G_STMT_START { tsan_ignore_thread_begin (); call; tsan_ignore_thread_end (); } G_STMT_END
 
 TP_SHIM_REAL (void, g_mutex_init, (GMutex *))
 TP_SHIM_REAL (void, g_mutex_clear, (GMutex *))
@@ -157,30 +259,30 @@ TP_SHIM_EXPORT void
 g_mutex_init (GMutex *mutex)
 {
   REAL (g_mutex_init) (mutex);
-  __tsan_mutex_create (mutex, 0);
+  tsan_mutex_create (mutex, 0);
 }
 
 TP_SHIM_EXPORT void
 g_mutex_clear (GMutex *mutex)
 {
-  __tsan_mutex_destroy (mutex, 0);
+  tsan_mutex_destroy (mutex, 0);
   REAL (g_mutex_clear) (mutex);
 }
 
 TP_SHIM_EXPORT void
 g_mutex_lock (GMutex *mutex)
 {
-  __tsan_mutex_pre_lock (mutex, 0);
+  tsan_mutex_pre_lock (mutex, 0);
   REAL (g_mutex_lock) (mutex);
-  __tsan_mutex_post_lock (mutex, 0, 0);
+  tsan_mutex_post_lock (mutex, 0, 0);
 }
 
 TP_SHIM_EXPORT void
 g_mutex_unlock (GMutex *mutex)
 {
-  __tsan_mutex_pre_unlock (mutex, 0);
+  tsan_mutex_pre_unlock (mutex, 0);
   REAL (g_mutex_unlock) (mutex);
-  __tsan_mutex_post_unlock (mutex, 0);
+  tsan_mutex_post_unlock (mutex, 0);
 }
 
 TP_SHIM_EXPORT gboolean
@@ -188,9 +290,9 @@ g_mutex_trylock (GMutex *mutex)
 {
   gboolean locked;
 
-  __tsan_mutex_pre_lock (mutex, __tsan_mutex_try_lock);
+  tsan_mutex_pre_lock (mutex, __tsan_mutex_try_lock);
   locked = REAL (g_mutex_trylock) (mutex);
-  __tsan_mutex_post_lock (mutex, locked ? __tsan_mutex_try_lock
+  tsan_mutex_post_lock (mutex, locked ? __tsan_mutex_try_lock
                                         : __tsan_mutex_try_lock | __tsan_mutex_try_lock_failed, 0);
   return locked;
 }
@@ -199,30 +301,30 @@ TP_SHIM_EXPORT void
 g_rec_mutex_init (GRecMutex *mutex)
 {
   REAL (g_rec_mutex_init) (mutex);
-  __tsan_mutex_create (mutex, __tsan_mutex_write_reentrant);
+  tsan_mutex_create (mutex, __tsan_mutex_write_reentrant);
 }
 
 TP_SHIM_EXPORT void
 g_rec_mutex_clear (GRecMutex *mutex)
 {
-  __tsan_mutex_destroy (mutex, 0);
+  tsan_mutex_destroy (mutex, 0);
   REAL (g_rec_mutex_clear) (mutex);
 }
 
 TP_SHIM_EXPORT void
 g_rec_mutex_lock (GRecMutex *mutex)
 {
-  __tsan_mutex_pre_lock (mutex, __tsan_mutex_write_reentrant);
+  tsan_mutex_pre_lock (mutex, __tsan_mutex_write_reentrant);
   REAL (g_rec_mutex_lock) (mutex);
-  __tsan_mutex_post_lock (mutex, __tsan_mutex_write_reentrant, 0);
+  tsan_mutex_post_lock (mutex, __tsan_mutex_write_reentrant, 0);
 }
 
 TP_SHIM_EXPORT void
 g_rec_mutex_unlock (GRecMutex *mutex)
 {
-  __tsan_mutex_pre_unlock (mutex, 0);
+  tsan_mutex_pre_unlock (mutex, 0);
   REAL (g_rec_mutex_unlock) (mutex);
-  __tsan_mutex_post_unlock (mutex, 0);
+  tsan_mutex_post_unlock (mutex, 0);
 }
 
 TP_SHIM_EXPORT gboolean
@@ -231,9 +333,9 @@ g_rec_mutex_trylock (GRecMutex *mutex)
   unsigned flags = __tsan_mutex_write_reentrant | __tsan_mutex_try_lock;
   gboolean locked;
 
-  __tsan_mutex_pre_lock (mutex, flags);
+  tsan_mutex_pre_lock (mutex, flags);
   locked = REAL (g_rec_mutex_trylock) (mutex);
-  __tsan_mutex_post_lock (mutex, locked ? flags : flags | __tsan_mutex_try_lock_failed, 0);
+  tsan_mutex_post_lock (mutex, locked ? flags : flags | __tsan_mutex_try_lock_failed, 0);
   return locked;
 }
 
@@ -241,30 +343,30 @@ TP_SHIM_EXPORT void
 g_rw_lock_init (GRWLock *lock)
 {
   REAL (g_rw_lock_init) (lock);
-  __tsan_mutex_create (lock, __tsan_mutex_read_reentrant);
+  tsan_mutex_create (lock, __tsan_mutex_read_reentrant);
 }
 
 TP_SHIM_EXPORT void
 g_rw_lock_clear (GRWLock *lock)
 {
-  __tsan_mutex_destroy (lock, 0);
+  tsan_mutex_destroy (lock, 0);
   REAL (g_rw_lock_clear) (lock);
 }
 
 TP_SHIM_EXPORT void
 g_rw_lock_writer_lock (GRWLock *lock)
 {
-  __tsan_mutex_pre_lock (lock, __tsan_mutex_read_reentrant);
+  tsan_mutex_pre_lock (lock, __tsan_mutex_read_reentrant);
   REAL (g_rw_lock_writer_lock) (lock);
-  __tsan_mutex_post_lock (lock, __tsan_mutex_read_reentrant, 0);
+  tsan_mutex_post_lock (lock, __tsan_mutex_read_reentrant, 0);
 }
 
 TP_SHIM_EXPORT void
 g_rw_lock_writer_unlock (GRWLock *lock)
 {
-  __tsan_mutex_pre_unlock (lock, 0);
+  tsan_mutex_pre_unlock (lock, 0);
   REAL (g_rw_lock_writer_unlock) (lock);
-  __tsan_mutex_post_unlock (lock, 0);
+  tsan_mutex_post_unlock (lock, 0);
 }
 
 TP_SHIM_EXPORT gboolean
@@ -273,9 +375,9 @@ g_rw_lock_writer_trylock (GRWLock *lock)
   unsigned flags = __tsan_mutex_read_reentrant | __tsan_mutex_try_lock;
   gboolean locked;
 
-  __tsan_mutex_pre_lock (lock, flags);
+  tsan_mutex_pre_lock (lock, flags);
   locked = REAL (g_rw_lock_writer_trylock) (lock);
-  __tsan_mutex_post_lock (lock, locked ? flags : flags | __tsan_mutex_try_lock_failed, 0);
+  tsan_mutex_post_lock (lock, locked ? flags : flags | __tsan_mutex_try_lock_failed, 0);
   return locked;
 }
 
@@ -284,17 +386,17 @@ g_rw_lock_reader_lock (GRWLock *lock)
 {
   unsigned flags = __tsan_mutex_read_reentrant | __tsan_mutex_read_lock;
 
-  __tsan_mutex_pre_lock (lock, flags);
+  tsan_mutex_pre_lock (lock, flags);
   REAL (g_rw_lock_reader_lock) (lock);
-  __tsan_mutex_post_lock (lock, flags, 0);
+  tsan_mutex_post_lock (lock, flags, 0);
 }
 
 TP_SHIM_EXPORT void
 g_rw_lock_reader_unlock (GRWLock *lock)
 {
-  __tsan_mutex_pre_unlock (lock, __tsan_mutex_read_lock);
+  tsan_mutex_pre_unlock (lock, __tsan_mutex_read_lock);
   REAL (g_rw_lock_reader_unlock) (lock);
-  __tsan_mutex_post_unlock (lock, __tsan_mutex_read_lock);
+  tsan_mutex_post_unlock (lock, __tsan_mutex_read_lock);
 }
 
 TP_SHIM_EXPORT gboolean
@@ -303,9 +405,9 @@ g_rw_lock_reader_trylock (GRWLock *lock)
   unsigned flags = __tsan_mutex_read_reentrant | __tsan_mutex_try_read_lock;
   gboolean locked;
 
-  __tsan_mutex_pre_lock (lock, flags);
+  tsan_mutex_pre_lock (lock, flags);
   locked = REAL (g_rw_lock_reader_trylock) (lock);
-  __tsan_mutex_post_lock (lock, locked ? flags : flags | __tsan_mutex_try_lock_failed, 0);
+  tsan_mutex_post_lock (lock, locked ? flags : flags | __tsan_mutex_try_lock_failed, 0);
   return locked;
 }
 
@@ -314,17 +416,17 @@ g_rw_lock_reader_trylock (GRWLock *lock)
 static void
 tp_shim_cond_before_wait (GMutex *mutex)
 {
-  __tsan_mutex_pre_unlock (mutex, 0);
-  __tsan_mutex_post_unlock (mutex, 0);
+  tsan_mutex_pre_unlock (mutex, 0);
+  tsan_mutex_post_unlock (mutex, 0);
 }
 
 static void
 tp_shim_cond_after_wait (GCond  *cond,
                          GMutex *mutex)
 {
-  __tsan_mutex_pre_lock (mutex, 0);
-  __tsan_mutex_post_lock (mutex, 0, 0);
-  __tsan_acquire (cond);
+  tsan_mutex_pre_lock (mutex, 0);
+  tsan_mutex_post_lock (mutex, 0, 0);
+  tsan_acquire (cond);
 }
 
 TP_SHIM_EXPORT void
@@ -352,14 +454,14 @@ g_cond_wait_until (GCond  *cond,
 TP_SHIM_EXPORT void
 g_cond_signal (GCond *cond)
 {
-  __tsan_release (cond);
+  tsan_release (cond);
   REAL (g_cond_signal) (cond);
 }
 
 TP_SHIM_EXPORT void
 g_cond_broadcast (GCond *cond)
 {
-  __tsan_release (cond);
+  tsan_release (cond);
   REAL (g_cond_broadcast) (cond);
 }
 
@@ -374,7 +476,7 @@ g_once_init_enter (volatile void *location)
 
   /* Another thread initialized it while this one waited */
   if (!enter)
-    __tsan_acquire ((void *) location);
+    tsan_acquire ((void *) location);
   return enter;
 }
 
@@ -383,7 +485,7 @@ g_once_init_leave (volatile void *location,
                    gsize          result)
 {
   /* The inline fast path's atomic load acquires from this address */
-  __tsan_release ((void *) location);
+  tsan_release ((void *) location);
   REAL (g_once_init_leave) (location, result);
 }
 
@@ -399,7 +501,7 @@ tp_shim_once_func (gpointer data)
   TpShimOnce *call = data;
   gpointer retval = call->func (call->arg);
 
-  __tsan_release (call->once);
+  tsan_release (call->once);
   return retval;
 }
 
@@ -411,7 +513,7 @@ g_once_impl (GOnce       *once,
   TpShimOnce call = { once, func, arg };
   gpointer retval = REAL (g_once_impl) (once, tp_shim_once_func, &call);
 
-  __tsan_acquire (once);
+  tsan_acquire (once);
   return retval;
 }
 
@@ -424,7 +526,7 @@ static void
 tp_shim_object_disposed (gpointer  data,
                          GObject  *where_the_object_was)
 {
-  __tsan_acquire (where_the_object_was);
+  tsan_acquire (where_the_object_was);
 }
 
 TP_SHIM_EXPORT void
@@ -441,14 +543,14 @@ g_object_unref (gpointer object)
     {
       if (G_UNLIKELY (watched == 0))
         watched = g_quark_from_static_string ("tp-tsan-shim-watched");
-      __tsan_ignore_thread_begin ();
+      tsan_ignore_thread_begin ();
       if (g_object_get_qdata (object, watched) == NULL)
         {
           g_object_set_qdata (object, watched, GINT_TO_POINTER (TRUE));
           g_object_weak_ref (object, tp_shim_object_disposed, NULL);
         }
-      __tsan_ignore_thread_end ();
-      __tsan_release (object);
+      tsan_ignore_thread_end ();
+      tsan_release (object);
     }
   REAL (g_object_unref) (object);
 }
@@ -474,7 +576,7 @@ tp_shim_worker_exit (gpointer data)
   if (tp_shim_ignoring)
     {
       tp_shim_ignoring = FALSE;
-      __tsan_ignore_thread_end ();
+      tsan_ignore_thread_end ();
     }
 }
 
@@ -496,7 +598,7 @@ pthread_setname_np (pthread_t   thread,
     {
       pthread_setspecific (tp_shim_worker_key, GINT_TO_POINTER (TRUE));
       tp_shim_ignoring = TRUE;
-      __tsan_ignore_thread_begin ();
+      tsan_ignore_thread_begin ();
     }
   return REAL (pthread_setname_np) (thread, name);
 }
@@ -518,14 +620,14 @@ tp_shim_pool_func (gpointer data,
   if (ignoring)
     {
       tp_shim_ignoring = FALSE;
-      __tsan_ignore_thread_end ();
+      tsan_ignore_thread_end ();
     }
-  __tsan_acquire (data);
+  tsan_acquire (shim);
   shim->func (data, shim->user_data);
-  __tsan_release (shim);
+  tsan_release (shim);
   if (ignoring)
     {
-      __tsan_ignore_thread_begin ();
+      tsan_ignore_thread_begin ();
       tp_shim_ignoring = TRUE;
     }
 }
@@ -542,7 +644,7 @@ tp_shim_pool_new (GFunc          func,
   shim->func = func;
   shim->user_data = user_data;
   shim->frees_items = item_free_func != NULL;
-  __tsan_release (shim);
+  tsan_release (shim);
   return shim;
 }
 
@@ -590,7 +692,10 @@ g_thread_pool_push (GThreadPool  *pool,
 {
   gboolean pushed;
 
-  __tsan_release (data);
+  /* The pool's queue is behind one lock, as the pool is here: its items
+   * need not be pointers */
+  if (pool != NULL && pool->func == tp_shim_pool_func)
+    tsan_release (pool->user_data);
   IGNORED (pushed = REAL (g_thread_pool_push) (pool, data, error));
   return pushed;
 }
@@ -610,7 +715,7 @@ g_thread_pool_free (GThreadPool *pool,
   if (shim != NULL && wait_)
     {
       /* Every call of the function has returned */
-      __tsan_acquire (shim);
+      tsan_acquire (shim);
       free (shim);
     }
   /* Without waiting, the pool's threads may still use it: it stays */
@@ -620,7 +725,7 @@ TP_SHIM_EXPORT void
 g_async_queue_push (GAsyncQueue *queue,
                     gpointer     data)
 {
-  __tsan_release (queue);
+  tsan_release (queue);
   IGNORED (REAL (g_async_queue_push) (queue, data));
 }
 
@@ -628,7 +733,7 @@ TP_SHIM_EXPORT void
 g_async_queue_push_front (GAsyncQueue *queue,
                           gpointer     data)
 {
-  __tsan_release (queue);
+  tsan_release (queue);
   IGNORED (REAL (g_async_queue_push_front) (queue, data));
 }
 
@@ -638,7 +743,7 @@ g_async_queue_pop (GAsyncQueue *queue)
   gpointer data;
 
   IGNORED (data = REAL (g_async_queue_pop) (queue));
-  __tsan_acquire (queue);
+  tsan_acquire (queue);
   return data;
 }
 
@@ -650,7 +755,7 @@ g_async_queue_try_pop (GAsyncQueue *queue)
   IGNORED (data = REAL (g_async_queue_try_pop) (queue));
 
   if (data != NULL)
-    __tsan_acquire (queue);
+    tsan_acquire (queue);
   return data;
 }
 
@@ -663,7 +768,7 @@ g_async_queue_timeout_pop (GAsyncQueue *queue,
   IGNORED (data = REAL (g_async_queue_timeout_pop) (queue, timeout));
 
   if (data != NULL)
-    __tsan_acquire (queue);
+    tsan_acquire (queue);
   return data;
 }
 
@@ -676,7 +781,7 @@ g_async_queue_timeout_pop (GAsyncQueue *queue,
 static void
 tp_shim_release_context (GMainContext *context)
 {
-  __tsan_release (context != NULL ? context : g_main_context_default ());
+  tsan_release (context != NULL ? context : g_main_context_default ());
 }
 
 static void
@@ -686,8 +791,8 @@ tp_shim_acquire_source (GSource *source)
   GMainContext *context = __atomic_load_n (&source->context, __ATOMIC_RELAXED);
 
   if (context != NULL)
-    __tsan_acquire (context);
-  __tsan_acquire (source);
+    tsan_acquire (context);
+  tsan_acquire (source);
 }
 
 /* A source's callback, set through g_source_set_callback_indirect() */
@@ -711,10 +816,10 @@ tp_shim_callback_unref (gpointer data)
 {
   TpShimCallback *callback = data;
 
-  __tsan_release (callback);
+  tsan_release (callback);
   if (__atomic_sub_fetch (&callback->ref_count, 1, __ATOMIC_ACQ_REL) == 0)
     {
-      __tsan_acquire (callback);
+      tsan_acquire (callback);
       if (callback->notify != NULL)
         callback->notify (callback->data);
       free (callback);
@@ -730,7 +835,7 @@ tp_shim_callback_get (gpointer     data,
 {
   TpShimCallback *callback = data;
 
-  __tsan_acquire (callback);
+  tsan_acquire (callback);
   tp_shim_acquire_source (source);
   *func = callback->func;
   *func_data = callback->data;
@@ -756,7 +861,7 @@ g_source_set_callback (GSource        *source,
   callback->func = func;
   callback->data = data;
   callback->notify = notify;
-  __tsan_release (callback);
+  tsan_release (callback);
   REAL (g_source_set_callback_indirect) (source, callback, &tp_shim_callback_funcs);
 }
 
@@ -848,7 +953,7 @@ g_source_attach (GSource      *source,
 {
   guint id;
 
-  __tsan_release (source);
+  tsan_release (source);
   tp_shim_release_context (context);
   IGNORED (id = REAL (g_source_attach) (source, context));
   return id;
@@ -860,9 +965,9 @@ g_source_set_ready_time (GSource *source,
 {
   GMainContext *context = __atomic_load_n (&source->context, __ATOMIC_RELAXED);
 
-  __tsan_release (source);
+  tsan_release (source);
   if (context != NULL)
-    __tsan_release (context);
+    tsan_release (context);
   IGNORED (REAL (g_source_set_ready_time) (source, ready_time));
 }
 
@@ -891,7 +996,7 @@ g_main_context_iteration (GMainContext *context,
   gboolean dispatched = REAL (g_main_context_iteration) (context, may_block);
 
   /* An iteration takes the context's lock, as attaching and waking do */
-  __tsan_acquire (context != NULL ? context : g_main_context_default ());
+  tsan_acquire (context != NULL ? context : g_main_context_default ());
   return dispatched;
 }
 
@@ -1044,7 +1149,7 @@ tp_shim_invoke_func (gpointer data)
 {
   TpShimInvoke *invoke = data;
 
-  __tsan_acquire (invoke);
+  tsan_acquire (invoke);
   return invoke->func (invoke->data);
 }
 
@@ -1053,7 +1158,7 @@ tp_shim_invoke_free (gpointer data)
 {
   TpShimInvoke *invoke = data;
 
-  __tsan_acquire (invoke);
+  tsan_acquire (invoke);
   if (invoke->notify != NULL)
     invoke->notify (invoke->data);
   free (invoke);
@@ -1073,7 +1178,7 @@ g_main_context_invoke_full (GMainContext   *context,
   invoke->func = function;
   invoke->data = data;
   invoke->notify = notify;
-  __tsan_release (invoke);
+  tsan_release (invoke);
   tp_shim_release_context (context);
   REAL (g_main_context_invoke_full) (context, priority, tp_shim_invoke_func, invoke,
                                      tp_shim_invoke_free);
@@ -1090,7 +1195,7 @@ g_main_context_invoke (GMainContext *context,
 TP_SHIM_EXPORT void
 g_main_loop_quit (GMainLoop *loop)
 {
-  __tsan_release (loop);
+  tsan_release (loop);
   IGNORED (REAL (g_main_loop_quit) (loop));
 }
 
@@ -1098,7 +1203,7 @@ TP_SHIM_EXPORT void
 g_main_loop_run (GMainLoop *loop)
 {
   REAL (g_main_loop_run) (loop);
-  __tsan_acquire (loop);
+  tsan_acquire (loop);
 }
 
 /* }}} */
