@@ -27,10 +27,13 @@ typedef struct {
 
 /* GMutex, GRecMutex, GRWLock {{{ */
 
+/* Each counter has its lock */
 static GMutex mutex;
 static GRecMutex rec_mutex;
 static GRWLock rw_lock;
-static int counter;
+static int mutex_counter;
+static int rec_counter;
+static int rw_counter;
 
 static gpointer
 mutex_thread (gpointer data)
@@ -38,26 +41,26 @@ mutex_thread (gpointer data)
   for (int i = 0; i < N_ROUNDS; i++)
     {
       g_mutex_lock (&mutex);
-      counter++;
+      mutex_counter++;
       g_mutex_unlock (&mutex);
 
       g_rec_mutex_lock (&rec_mutex);
       g_rec_mutex_lock (&rec_mutex);
-      counter++;
+      rec_counter++;
       g_rec_mutex_unlock (&rec_mutex);
       g_rec_mutex_unlock (&rec_mutex);
 
       g_rw_lock_writer_lock (&rw_lock);
-      counter++;
+      rw_counter++;
       g_rw_lock_writer_unlock (&rw_lock);
 
       g_rw_lock_reader_lock (&rw_lock);
-      g_assert_cmpint (counter, >, 0);
+      g_assert_cmpint (rw_counter, >, 0);
       g_rw_lock_reader_unlock (&rw_lock);
 
       while (!g_mutex_trylock (&mutex))
         g_thread_yield ();
-      counter++;
+      mutex_counter++;
       g_mutex_unlock (&mutex);
     }
   return NULL;
@@ -73,8 +76,10 @@ test_locks (void)
     threads[i] = g_thread_new ("locker", mutex_thread, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
     g_thread_join (threads[i]);
-  /* Each round, the mutex and the trylock twice, the recursive mutex and the writer once */
-  g_assert_cmpint (counter, ==, (int) G_N_ELEMENTS (threads) * N_ROUNDS * 4);
+  /* Each round, the mutex twice (with the trylock), the others once */
+  g_assert_cmpint (mutex_counter, ==, (int) G_N_ELEMENTS (threads) * N_ROUNDS * 2);
+  g_assert_cmpint (rec_counter, ==, (int) G_N_ELEMENTS (threads) * N_ROUNDS);
+  g_assert_cmpint (rw_counter, ==, (int) G_N_ELEMENTS (threads) * N_ROUNDS);
 }
 
 /* }}} */

@@ -58,11 +58,13 @@
 
 /* The runtime's annotations. Weak: a process without ThreadSanitizer (a
  * shell that a test runs, which inherits LD_PRELOAD) gets this module as a
- * plain pass-through to GLib. The thread ignores are not in the public
- * header; the runtime exports them: while a thread ignores, its accesses
- * (and those of malloc, free, memset…) are not recorded. */
-void __tsan_ignore_thread_begin (void);
-void __tsan_ignore_thread_end (void);
+ * plain pass-through to GLib. To ignore a thread's accesses (and those of
+ * malloc, free, memset…) for a while, the dynamic annotations, which both
+ * GCC's and clang's runtimes export: reads and writes share one count. */
+void AnnotateIgnoreReadsBegin (const char *file, int line);
+void AnnotateIgnoreReadsEnd (const char *file, int line);
+void AnnotateIgnoreWritesBegin (const char *file, int line);
+void AnnotateIgnoreWritesEnd (const char *file, int line);
 #pragma weak __tsan_acquire
 #pragma weak __tsan_release
 #pragma weak __tsan_mutex_create
@@ -71,13 +73,25 @@ void __tsan_ignore_thread_end (void);
 #pragma weak __tsan_mutex_post_lock
 #pragma weak __tsan_mutex_pre_unlock
 #pragma weak __tsan_mutex_post_unlock
-#pragma weak __tsan_ignore_thread_begin
-#pragma weak __tsan_ignore_thread_end
+#pragma weak AnnotateIgnoreReadsBegin
+#pragma weak AnnotateIgnoreReadsEnd
+#pragma weak AnnotateIgnoreWritesBegin
+#pragma weak AnnotateIgnoreWritesEnd
 
-static inline gboolean
+/* Every annotation used here, or none */
+static gboolean
 tsan_present (void)
 {
-  return __tsan_acquire != NULL;
+  static int present = -1;
+
+  if (G_UNLIKELY (present < 0))
+    present = __tsan_acquire != NULL && __tsan_release != NULL && __tsan_mutex_create != NULL &&
+              __tsan_mutex_destroy != NULL && __tsan_mutex_pre_lock != NULL &&
+              __tsan_mutex_post_lock != NULL && __tsan_mutex_pre_unlock != NULL &&
+              __tsan_mutex_post_unlock != NULL && AnnotateIgnoreReadsBegin != NULL &&
+              AnnotateIgnoreReadsEnd != NULL && AnnotateIgnoreWritesBegin != NULL &&
+              AnnotateIgnoreWritesEnd != NULL;
+  return present;
 }
 
 static inline void
@@ -147,14 +161,20 @@ static inline void
 tsan_ignore_thread_begin (void)
 {
   if (tsan_present ())
-    __tsan_ignore_thread_begin ();
+    {
+      AnnotateIgnoreReadsBegin (__FILE__, __LINE__);
+      AnnotateIgnoreWritesBegin (__FILE__, __LINE__);
+    }
 }
 
 static inline void
 tsan_ignore_thread_end (void)
 {
   if (tsan_present ())
-    __tsan_ignore_thread_end ();
+    {
+      AnnotateIgnoreWritesEnd (__FILE__, __LINE__);
+      AnnotateIgnoreReadsEnd (__FILE__, __LINE__);
+    }
 }
 
 #define TP_SHIM_EXPORT __attribute__ ((visibility ("default")))
