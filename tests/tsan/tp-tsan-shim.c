@@ -32,8 +32,11 @@
  *   made with g_source_new() get a copy of their GSourceFuncs whose
  *   functions do the same before calling the originals.
  *
- * What GLib does inside itself (a call from GLib to GLib) is not seen here;
- * tests/tsan/tsan.supp lists the races that follow, each with its reason.
+ * What GLib does inside itself (a call from GLib to GLib) is not seen here:
+ * the threads of GLib's thread pools ignore their accesses between two calls
+ * of a pool's function, a few calls into GLib are made with the calling
+ * thread's accesses ignored (they touch only GLib's own memory), and
+ * tests/tsan/tsan.supp lists the races left, each with its reason.
  *
  * This file is not built with -fsanitize=thread: its own bookkeeping is
  * invisible to ThreadSanitizer, and every hand-off it makes is annotated.
