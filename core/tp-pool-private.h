@@ -355,6 +355,7 @@ tp_job_new (TpPool              *pool,
   job->state = TP_JOB_NEW;
   job->delivered = FALSE;
   job->bits = 0;
+  job->own_bits = 0;
   job->in_thread = (flags & TP_SUBMIT_IN_THREAD) != 0;
   job->deferred = (flags & TP_SUBMIT_IN_THREAD) == 0 && context != pool->context;
   job->job_data = job_data;
