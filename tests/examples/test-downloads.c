@@ -745,8 +745,8 @@ main (int   argc,
               fixture_teardown);
   g_test_add ("/examples/downloads/stdin", Fixture, NULL, fixture_setup, test_stdin,
               fixture_teardown);
-  g_test_add ("/examples/downloads/limits/per-host-2-one-busy-host", Fixture, &limits[0], fixture_setup,
-              test_limits, fixture_teardown);
+  g_test_add ("/examples/downloads/limits/per-host-2-one-busy-host", Fixture, &limits[0],
+              fixture_setup, test_limits, fixture_teardown);
   g_test_add ("/examples/downloads/limits/total-3", Fixture, &limits[1], fixture_setup,
               test_limits, fixture_teardown);
   g_test_add ("/examples/downloads/limits/per-host-1", Fixture, &limits[2], fixture_setup,
