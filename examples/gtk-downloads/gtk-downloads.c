@@ -238,6 +238,34 @@ gtk_downloads_make_header (GtkDownloads *self)
 }
 
 static void
+gtk_downloads_pool_closed_cb (GObject      *source,
+                              GAsyncResult *result,
+                              gpointer      user_data)
+{
+  GtkDownloads *self = user_data;
+
+  tp_pool_close_finish (TP_POOL (source), result, NULL);
+  g_application_release (G_APPLICATION (self->app));
+}
+
+/* Closing the window cancels what runs; the application lives on until
+ * every download has removed its partial file */
+static gboolean
+gtk_downloads_close_request_cb (GtkWindow *window,
+                                gpointer   user_data)
+{
+  GtkDownloads *self = user_data;
+
+  if (self->n_pending > 0)
+    {
+      g_application_hold (G_APPLICATION (self->app));
+      tp_pool_close_async (self->pool, TP_CLOSE_CANCEL_RUNNING, NULL,
+                           gtk_downloads_pool_closed_cb, self);
+    }
+  return FALSE;
+}
+
+static void
 gtk_downloads_window_destroy_cb (GtkWidget *window,
                                  gpointer   user_data)
 {
@@ -277,6 +305,7 @@ gtk_downloads_make_window (GtkDownloads *self)
   self->window = GTK_WINDOW (window);
   self->counters = GTK_LABEL (counters);
   g_signal_connect (window, "destroy", G_CALLBACK (gtk_downloads_window_destroy_cb), self);
+  g_signal_connect (window, "close-request", G_CALLBACK (gtk_downloads_close_request_cb), self);
   for (guint i = 0; i < G_N_ELEMENTS (counter_names); i++)
     {
       g_autofree char *signal = g_strconcat ("notify::", counter_names[i], NULL);
