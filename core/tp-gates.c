@@ -268,7 +268,8 @@ tp_gate_channel_reoffer (TpGateChannel *channel)
   /* Still counted in channel->refs: it follows the next job when admitted */
   job->state = TP_JOB_QUEUED;
   if (job->extra->info != NULL)
-    tp_pool_info_set_state_locked (self, job, TP_JOB_STATE_QUEUED);
+    tp_pool_info_set_state_locked (self, job, self->held ? TP_JOB_STATE_HELD
+                                                         : TP_JOB_STATE_QUEUED);
   tp_pool_queue_requeue (self, &self->queue, job);
   if (self->n_queued++ == 0)
     self->waiting_since = tp_pool_idle_stamp (self);

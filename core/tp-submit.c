@@ -84,7 +84,11 @@ tp_pool_submit_job (TpPool              *self,
       if (tp_pool_enqueue_locked (self, job, flags))
         {
           if (G_UNLIKELY (job->limited) && job->extra->info != NULL)
-            tp_pool_info_added_locked (self, job);
+            {
+              tp_pool_info_added_locked (self, job);
+              if (self->held && job->state != TP_JOB_RUNNING && job->state != TP_JOB_READY)
+                tp_pool_info_set_state_locked (self, job, TP_JOB_STATE_HELD);
+            }
           tp_pool_unlock (self);
           return;
         }
