@@ -152,6 +152,12 @@ void      tp_job_apply_options (TpJob               *job,
 void      tp_job_disconnect_queued (TpJob           *job);
 void      tp_job_disconnect_cancel (TpJob           *job);
 void      tp_job_run_async     (TpJob               *job);
+void      tp_job_deliver       (TpJob               *job,
+                                GTask               *task,
+                                GError              *error,
+                                GMainContext        *here);
+GError   *tp_job_replaced_error (TpJob              *job,
+                                 GTask              *task);
 void      tp_job_fail          (TpJob               *job,
                                 GQuark               domain,
                                 int                  code,
