@@ -530,6 +530,15 @@ tp_job_post_outcome (TpJob  *job,
   g_source_unref (source);
 }
 
+/* Whether @context is the thread-default one of this thread */
+static gboolean
+tp_job_context_is_mine (GMainContext *context)
+{
+  GMainContext *mine = g_main_context_get_thread_default ();
+
+  return context == (mine != NULL ? mine : g_main_context_default ());
+}
+
 /* The one way a job's outcome reaches its submitter: @task, completed by
  * the job, or @error, for a job without a task or one that replaces the
  * job's (then @task owns the job). @here is the context this thread
@@ -540,10 +549,10 @@ tp_job_post_outcome (TpJob  *job,
  * thread job's, which the pool's context delivers with the others that
  * completed since its last dispatch. Any other result goes through one idle
  * on the submitter's context. An error is completed in a task made on the
- * submitter's context, when this thread can own it for a moment (GTask then
- * calls back in a later iteration: never inside a submission, a close, or a
- * "cancelled" emission); when another thread runs that context right now,
- * through one idle there first. */
+ * submitter's context when that is this thread's own (GTask then calls back
+ * in a later iteration: never inside a submission, a close, or a "cancelled"
+ * emission); when it belongs to another thread, or another thread runs it
+ * right now, through one idle there first. */
 void
 tp_job_deliver (TpJob        *job,
                 GTask        *task,
@@ -561,7 +570,10 @@ tp_job_deliver (TpJob        *job,
       return;
     }
 
-  if (!g_main_context_acquire (context))
+  /* Owning another thread's context, even for a moment, would make its own
+   * g_main_context_push_thread_default() fail: only this thread's */
+  if ((here != context && !tp_job_context_is_mine (context)) ||
+      !g_main_context_acquire (context))
     {
       tp_job_post_outcome (job, task, error);
       return;
