@@ -261,12 +261,14 @@ tp_pool_submit_in_thread_async (TpPool              *self,
 }
 
 /**
- * tp_pool_submit_finish:
+ * tp_pool_submit_finish: (skip)
  * @self: a pool
  * @result: the result given to the submission's callback
  * @error: return location for a #GError
  *
- * Gets what the job returned with g_task_return_pointer().
+ * Gets what the job returned with g_task_return_pointer(). Bindings, whose
+ * jobs return a value, finish with [method@TaskPool.Pool.submit_value_finish]:
+ * a raw pointer means nothing to them.
  *
  * Returns: (transfer full) (nullable): the job's result, or %NULL with @error set
  *
