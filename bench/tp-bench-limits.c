@@ -19,10 +19,11 @@
 #define LIMITS_N_KEYS      16
 #define LIMITS_SEED        0x11a175u
 
-/* A pool of @kind from a keyfile group with @lines */
+/* A pool of @kind and @size from a keyfile group with @lines */
 static TpPool *
-keyfile_pool_new (const char *kind,
-                  const char *lines)
+keyfile_pool_new_sized (const char *kind,
+                        guint       size,
+                        const char *lines)
 {
   g_autoptr(GKeyFile) keyfile = g_key_file_new ();
   g_autofree char *data = NULL;
@@ -31,14 +32,22 @@ keyfile_pool_new (const char *kind,
 
   if (g_str_has_prefix (kind, "autoscale-"))
     data = g_strdup_printf ("[bench]\nkind=%s\nmin-size=%u\nmax-size=%u\n%s", kind,
-                            sizes.w1_at_once, sizes.w1_at_once, lines);
+                            size, size, lines);
   else
-    data = g_strdup_printf ("[bench]\nkind=%s\nsize=%u\n%s", kind, sizes.w1_at_once, lines);
+    data = g_strdup_printf ("[bench]\nkind=%s\nsize=%u\n%s", kind, size, lines);
   if (!g_key_file_load_from_data (keyfile, data, -1, G_KEY_FILE_NONE, &error) ||
       (pool = tp_pool_new_from_keyfile (keyfile, "bench", &error)) == NULL ||
       !tp_pool_start (pool, &error))
     g_error ("Cannot make a pool from “%s”: %s", data, error->message);
   return pool;
+}
+
+/* The same, running W1's number of jobs at once */
+static TpPool *
+keyfile_pool_new (const char *kind,
+                  const char *lines)
+{
+  return keyfile_pool_new_sized (kind, sizes.w1_at_once, lines);
 }
 
 /* W1 through per-key {{{ */
@@ -92,6 +101,38 @@ w1_limits_run (gpointer data)
   return seconds;
 }
 
+/* One function per shape, for callgrind's --toggle-collect */
+static double
+w1_limits_plain_run (gpointer data)
+{
+  return w1_limits_run (data);
+}
+
+static double
+w1_limits_keys_run (gpointer data)
+{
+  return w1_limits_run (data);
+}
+
+static double
+w1_limits_per_key_run (gpointer data)
+{
+  return w1_limits_run (data);
+}
+
+static double
+w1_limits_random_run (gpointer data)
+{
+  return w1_limits_run (data);
+}
+
+static const TrialFunc w1_shape_funcs[] = {
+  [W1_PLAIN] = w1_limits_plain_run,
+  [W1_KEYS] = w1_limits_keys_run,
+  [W1_PER_KEY] = w1_limits_per_key_run,
+  [W1_RANDOM] = w1_limits_random_run,
+};
+
 static void
 bench_limits_w1 (void)
 {
@@ -99,17 +140,21 @@ bench_limits_w1 (void)
   TpJobOptions *options[LIMITS_N_KEYS];
   g_autofree guint8 *random = g_new (guint8, sizes.w1_jobs);
   g_autoptr(GRand) rand = g_rand_new_with_seed (LIMITS_SEED);
+  /* --kind KIND: the rows of fixed-simple on KIND, and no others */
+  const char *kind = opts.kinds != NULL ? opts.kinds[0] : "fixed-simple";
+  guint n_trials = opts.kinds != NULL ? FAIR_PLAIN : N_TRIALS;
   W1Limits w1[N_TRIALS] = {
-    [PLAIN] = { "fixed-simple", W1_PLAIN, options, NULL },
-    [KEYS] = { "fixed-simple", W1_KEYS, options, NULL },
-    [PER_KEY] = { "fixed-simple", W1_PER_KEY, options, NULL },
-    [RANDOM] = { "fixed-simple", W1_RANDOM, options, random },
+    [PLAIN] = { kind, W1_PLAIN, options, NULL },
+    [KEYS] = { kind, W1_KEYS, options, NULL },
+    [PER_KEY] = { kind, W1_PER_KEY, options, NULL },
+    [RANDOM] = { kind, W1_RANDOM, options, random },
     [FAIR_PLAIN] = { "fixed-fair", W1_PLAIN, options, NULL },
     [FAIR_PER_KEY] = { "fixed-fair", W1_PER_KEY, options, NULL },
   };
   Trial trials[N_TRIALS];
   g_autofree char *baseline = NULL;
   g_autofree char *fair_baseline = NULL;
+  g_autofree char *name = NULL;
   Row *row;
 
   for (guint k = 0; k < LIMITS_N_KEYS; k++)
@@ -121,35 +166,41 @@ bench_limits_w1 (void)
     }
   for (guint i = 0; i < sizes.w1_jobs; i++)
     random[i] = g_rand_int_range (rand, 0, LIMITS_N_KEYS);
-  for (guint i = 0; i < N_TRIALS; i++)
-    trials[i] = (Trial) { w1_limits_run, &w1[i], NULL };
+  for (guint i = 0; i < n_trials; i++)
+    trials[i] = (Trial) { w1_shape_funcs[w1[i].shape], &w1[i], NULL };
 
   progress ("Limits: W1, %u async no-op jobs, %u at once, through per-key over %u keys",
             sizes.w1_jobs, sizes.w1_at_once, LIMITS_N_KEYS);
-  trials_run (trials, N_TRIALS);
+  trials_run (trials, n_trials);
 
-  baseline = g_strdup_printf ("W1 fixed-simple, no gates, %u at once", sizes.w1_at_once);
-  fair_baseline = g_strdup_printf ("W1 fixed-fair, no gates, %u at once", sizes.w1_at_once);
-  row = row_add (SECTION_LIMITS, UNIT_RATE,
-                 "W1 through per-key, 16 keys in turn, per-key-limit 1, fixed-simple",
+  baseline = g_strdup_printf ("W1 %s, no gates, %u at once", kind, sizes.w1_at_once);
+  name = g_strdup_printf ("W1 through per-key, 16 keys in turn, per-key-limit 1, %s", kind);
+  row = row_add (SECTION_LIMITS, UNIT_RATE, name,
                  samples_inverse (trials[PER_KEY].seconds, sizes.w1_jobs), baseline,
                  samples_inverse (trials[PLAIN].seconds, sizes.w1_jobs));
   row_target (row, "≥ 0.8 × W1 without gates", row->ratio >= 0.8);
-  row = row_add (SECTION_LIMITS, UNIT_RATE,
-                 "W1 through per-key, 16 keys in turn, per-key-limit 1, fixed-fair",
-                 samples_inverse (trials[FAIR_PER_KEY].seconds, sizes.w1_jobs), fair_baseline,
-                 samples_inverse (trials[FAIR_PLAIN].seconds, sizes.w1_jobs));
-  row_target (row, "≥ 0.8 × W1 without gates", row->ratio >= 0.8);
-  row_add (SECTION_LIMITS, UNIT_RATE,
-           "W1 through per-key, 16 keys at random (jobs held and offered again), fixed-simple",
+  if (n_trials == N_TRIALS)
+    {
+      fair_baseline = g_strdup_printf ("W1 fixed-fair, no gates, %u at once", sizes.w1_at_once);
+      row = row_add (SECTION_LIMITS, UNIT_RATE,
+                     "W1 through per-key, 16 keys in turn, per-key-limit 1, fixed-fair",
+                     samples_inverse (trials[FAIR_PER_KEY].seconds, sizes.w1_jobs), fair_baseline,
+                     samples_inverse (trials[FAIR_PLAIN].seconds, sizes.w1_jobs));
+      row_target (row, "≥ 0.8 × W1 without gates", row->ratio >= 0.8);
+    }
+  g_free (name);
+  name = g_strdup_printf ("W1 through per-key, 16 keys at random (jobs held and offered again), "
+                          "%s", kind);
+  row_add (SECTION_LIMITS, UNIT_RATE, name,
            samples_inverse (trials[RANDOM].seconds, sizes.w1_jobs), baseline,
            samples_inverse (trials[PLAIN].seconds, sizes.w1_jobs));
-  row_add (SECTION_LIMITS, UNIT_RATE,
-           "W1 with a key in its options, no gates, fixed-simple",
+  g_free (name);
+  name = g_strdup_printf ("W1 with a key in its options, no gates, %s", kind);
+  row_add (SECTION_LIMITS, UNIT_RATE, name,
            samples_inverse (trials[KEYS].seconds, sizes.w1_jobs), baseline,
            samples_inverse (trials[PLAIN].seconds, sizes.w1_jobs));
 
-  trials_clear (trials, N_TRIALS);
+  trials_clear (trials, n_trials);
   for (guint k = 0; k < LIMITS_N_KEYS; k++)
     tp_job_options_unref (options[k]);
 }
@@ -158,8 +209,10 @@ bench_limits_w1 (void)
 
 /* rate {{{ */
 
+/* One run: the jobs, one at a time, record when they start and end */
 typedef struct {
   GArray *starts;   /* gint64, as the jobs recorded them */
+  GArray *ends;
 } RateRun;
 
 static void
@@ -172,10 +225,13 @@ rate_job (GTask        *task,
   gint64 now = g_get_monotonic_time ();
 
   g_array_append_val (run->starts, now);
+  now = g_get_monotonic_time ();
+  g_array_append_val (run->ends, now);
   g_task_return_pointer (task, NULL, NULL);
 }
 
-/* The most of the sorted @starts in any window of @interval_us */
+/* The most of the sorted @starts in any window of @interval_us that begins
+ * at one of them */
 static guint
 most_in_window (GArray *starts,
                 gint64  interval_us)
@@ -193,6 +249,32 @@ most_in_window (GArray *starts,
   return most;
 }
 
+/* The most starts in a window of @interval_us that begins when the job
+ * before a start had ended (@origin for the first): a time the job had
+ * certainly not started by, since the pool of one started it after. A
+ * window that begins at a recorded start would count, besides the gate,
+ * how late each job recorded its start on a busy machine. */
+static guint
+most_in_anchored_window (RateRun *run,
+                         gint64   origin,
+                         gint64   interval_us)
+{
+  guint most = 0;
+  guint last = 0;
+
+  for (guint k = 0; k < run->starts->len; k++)
+    {
+      gint64 anchor = k == 0 ? origin : g_array_index (run->ends, gint64, k - 1);
+
+      last = MAX (last, k);
+      while (last < run->starts->len && g_array_index (run->starts, gint64, last) <
+             anchor + interval_us)
+        last++;
+      most = MAX (most, last - k);
+    }
+  return most;
+}
+
 static void
 bench_limits_rate (void)
 {
@@ -201,8 +283,10 @@ bench_limits_rate (void)
   gint64 interval_us = (gint64) sizes.rate_interval_ms * 1000;
   double ideal_rate = sizes.rate_limit * 1000.0 / sizes.rate_interval_ms;
   GArray *achieved = samples_new ();
-  GArray *most = samples_new ();
+  GArray *anchored = samples_new ();
+  GArray *recorded = samples_new ();
   g_autofree char *name = NULL;
+  g_autofree char *target = g_strdup_printf ("≤ %u", sizes.rate_limit);
   guint worst = 0;
   Row *row;
 
@@ -210,8 +294,12 @@ bench_limits_rate (void)
             sizes.rate_interval_ms, opts.runs);
   for (int r = 0; r < opts.runs; r++)
     {
-      TpPool *pool = keyfile_pool_new ("fixed-simple", lines);
-      RateRun run = { g_array_sized_new (FALSE, FALSE, sizeof (gint64), sizes.rate_jobs) };
+      TpPool *pool = keyfile_pool_new_sized ("fixed-simple", 1, lines);
+      RateRun run = {
+        g_array_sized_new (FALSE, FALSE, sizeof (gint64), sizes.rate_jobs),
+        g_array_sized_new (FALSE, FALSE, sizeof (gint64), sizes.rate_jobs),
+      };
+      gint64 origin = g_get_monotonic_time ();
       Count count = { 0, };
       double seconds;
       guint n;
@@ -227,30 +315,34 @@ bench_limits_rate (void)
       seconds = (g_array_index (run.starts, gint64, run.starts->len - 1) -
                  g_array_index (run.starts, gint64, 0)) / 1e6;
       samples_add (achieved, (sizes.rate_jobs - sizes.rate_limit) / seconds);
-      n = most_in_window (run.starts, interval_us);
-      samples_add (most, n);
+      n = most_in_anchored_window (&run, origin, interval_us);
+      samples_add (anchored, n);
       worst = MAX (worst, n);
+      samples_add (recorded, most_in_window (run.starts, interval_us));
       g_array_unref (run.starts);
+      g_array_unref (run.ends);
     }
 
-  name = g_strdup_printf ("rate %u per %u ms, %u jobs always waiting: achieved rate (ideal %.0f/s)",
-                          sizes.rate_limit, sizes.rate_interval_ms, sizes.rate_jobs, ideal_rate);
+  name = g_strdup_printf ("rate %u per %u ms, %u jobs always waiting, one at a time: achieved "
+                          "rate (ideal %.0f/s)", sizes.rate_limit, sizes.rate_interval_ms,
+                          sizes.rate_jobs, ideal_rate);
   row = row_add (SECTION_LIMITS, UNIT_RATE, name, achieved, NULL, NULL);
   row_target (row, "≥ 98 % of the rate", row->value >= 0.98 * ideal_rate);
   g_free (name);
-  name = g_strdup_printf ("rate %u per %u ms: most starts the jobs recorded in any %u ms window",
-                          sizes.rate_limit, sizes.rate_interval_ms, sizes.rate_interval_ms);
-  row = row_add (SECTION_LIMITS, UNIT_COUNT, name, most, NULL, NULL);
-  g_free (name);
-  name = g_strdup_printf ("≤ %u", sizes.rate_limit);
-  row_target (row, name, row->value <= sizes.rate_limit);
+  name = g_strdup_printf ("rate %u per %u ms: most starts in any %u ms window (from the end of "
+                          "the job before)", sizes.rate_limit, sizes.rate_interval_ms,
+                          sizes.rate_interval_ms);
+  row = row_add (SECTION_LIMITS, UNIT_COUNT, name, anchored, NULL, NULL);
+  row_target (row, target, row->value <= sizes.rate_limit);
   g_free (name);
   name = g_strdup_printf ("rate %u per %u ms: most starts in any window, worst of %d runs",
                           sizes.rate_limit, sizes.rate_interval_ms, opts.runs);
   row = row_add (SECTION_LIMITS, UNIT_COUNT, name, samples_of (worst), NULL, NULL);
+  row_target (row, target, worst <= sizes.rate_limit);
   g_free (name);
-  name = g_strdup_printf ("≤ %u", sizes.rate_limit);
-  row_target (row, name, worst <= sizes.rate_limit);
+  name = g_strdup_printf ("rate %u per %u ms: most starts in any window that begins at a start "
+                          "the jobs recorded", sizes.rate_limit, sizes.rate_interval_ms);
+  row_add (SECTION_LIMITS, UNIT_COUNT, name, recorded, NULL, NULL);
 }
 
 /* }}} */
