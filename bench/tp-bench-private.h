@@ -18,6 +18,8 @@
  *   tp-bench-memory.c   the memory per queued job
  *   tp-bench-burst.c    the autoscale burst
  *   tp-bench-idle.c     the wake-ups of an idle pool
+ *   tp-bench-limits.c   the gates: W1 through per-key, the rate gate's
+ *                       accuracy, a key behind another's held jobs
  *
  * The bench reaches the pool through the public header and the core's
  * private ones (a pool's ready time, the job record, the strategy registry).
@@ -60,6 +62,10 @@ typedef struct {
   guint  burst_max;
   guint  burst_ms;
   double idle_seconds;    /* how long idle pools are watched */
+  guint  rate_jobs;       /* rate: jobs always waiting */
+  guint  rate_limit;      /* … rate-limit and rate-interval-ms */
+  guint  rate_interval_ms;
+  guint  hol_held;        /* head-of-line: key-A jobs held */
 } Sizes;
 
 typedef struct {
@@ -142,6 +148,7 @@ typedef enum {
   SECTION_MEMORY,
   SECTION_BURST,
   SECTION_IDLE,
+  SECTION_LIMITS,
   N_SECTIONS
 } Section;
 
@@ -239,6 +246,7 @@ void     bench_memory    (void);
 double   memory_per_job  (const char *kind);
 void     bench_burst     (void);
 void     bench_idle      (void);
+void     bench_limits    (void);
 
 /* }}} */
 

@@ -101,7 +101,9 @@ format_value (Unit   unit,
     case UNIT_RATE:
       if (value >= 1e6)
         return g_strdup_printf ("%.2f M/s", value / 1e6);
-      return g_strdup_printf ("%.0f k/s", value / 1e3);
+      if (value >= 1e4)
+        return g_strdup_printf ("%.0f k/s", value / 1e3);
+      return g_strdup_printf ("%.1f/s", value);
     case UNIT_IDEAL:
       return g_strdup_printf ("%.3f", value);
     case UNIT_SECONDS:
@@ -236,7 +238,7 @@ void
 print_json (void)
 {
   static const char * const section_names[] = {
-    "W1", "W2", "W3", "W4", "queue", "memory", "burst", "idle",
+    "W1", "W2", "W3", "W4", "queue", "memory", "burst", "idle", "limits",
   };
   g_autoptr(GString) out = g_string_new ("{\n");
   g_autoptr(GPtrArray) ordered = rows_in_order ();

@@ -4,7 +4,8 @@
  *
  * The workloads of the specification — W1 async no-op jobs, W2 timer jobs, W3
  * blocking jobs, W4 no-op thread jobs — then the priority queue at depth, the
- * memory per queued job, the autoscale burst and the wake-ups of an idle pool.
+ * memory per queued job, the autoscale burst, the wake-ups of an idle pool, and
+ * the limits of §7 through the bundled gates.
  * Every timing runs next to its raw GLib baseline in the same process, the two
  * interleaved run by run (one warm-up, then --runs runs, the order rotated each
  * round), and is reported as a median and a ratio of medians: on a shared
@@ -38,6 +39,8 @@ static const Sizes full_sizes = {
   .memory_jobs = 1000000,
   .burst_jobs = 2000, .burst_min = 3, .burst_max = 32, .burst_ms = 10,
   .idle_seconds = 2.0,
+  .rate_jobs = 1000, .rate_limit = 200, .rate_interval_ms = 1000,
+  .hol_held = 10000,
 };
 
 static const Sizes quick_sizes = {
@@ -50,6 +53,8 @@ static const Sizes quick_sizes = {
   .memory_jobs = 10000,
   .burst_jobs = 100, .burst_min = 3, .burst_max = 32, .burst_ms = 10,
   .idle_seconds = 0.2,
+  .rate_jobs = 60, .rate_limit = 20, .rate_interval_ms = 50,
+  .hol_held = 1000,
 };
 
 Options opts = { .runs = -1 };  /* -1: not given */
@@ -131,9 +136,11 @@ parse_options (int    *argc,
     { "sorted-depths", 0, 0, G_OPTION_ARG_STRING, &opts.sorted_depths,
       "GThreadPool sorted queue depths, 2 ascending (default 10000,40000)", "N,N" },
     { "kind", 'k', 0, G_OPTION_ARG_STRING_ARRAY, &opts.kinds,
-      "Run W1 on KIND only (repeatable; default: all six kinds)", "KIND" },
+      "Run W1 on KIND only (repeatable; default: all six kinds); the limits' W1 on the first",
+      "KIND" },
     { "only", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &opts.only,
-      "Run only these: w1 w2 w3 w4 queue memory burst idle (repeatable, or comma-separated)",
+      "Run only these: w1 w2 w3 w4 queue memory burst idle limits (repeatable, or "
+      "comma-separated)",
       "NAME" },
     { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opts.memory_child,
       "Measure the heap per queued job of KIND and print it", "KIND" },
@@ -145,7 +152,8 @@ parse_options (int    *argc,
   g_option_context_set_summary (context,
                                 "Measures libtaskpool against raw GLib baselines in the same\n"
                                 "run: W1 to W4 of the specification, the priority queue at depth,\n"
-                                "memory per queued job, the autoscale burst and idle wake-ups.");
+                                "memory per queued job, the autoscale burst, idle wake-ups, and\n"
+                                "the limits of the bundled gates.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, argc, argv, &error))
     {
@@ -214,6 +222,8 @@ main (int   argc,
     bench_burst ();
   if (wants ("idle"))
     bench_idle ();
+  if (wants ("limits"))
+    bench_limits ();
 
   if (opts.json)
     print_json ();

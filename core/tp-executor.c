@@ -7,36 +7,239 @@
  * GIO's shared pool through g_task_run_in_thread() (`gtask`). A worker
  * thread runs the job, releases its worker slot and, when the queue holds
  * another thread job for it, runs that one too without a hand-off.
+ *
+ * Completions come back in batches. A GTask returned on another thread than
+ * its context's schedules an idle there, one per task, each a wake-up of
+ * the submitter's thread. So a thread job's task is made on its worker
+ * thread, in a context of that thread's own, which the thread dispatches
+ * itself right after the job (no poll, no wake-up); the job's outcome then
+ * goes on a list of the pool's, and the first one on an empty list wakes
+ * the pool's context, which delivers however many are there by then. The
+ * worker frees its slot before it hands the outcome on, so a callback never
+ * sees its own job still running.
  */
 
 #include "config.h"
 
 #include "tp-pool-private.h"
 
+/* A worker thread's own context {{{ */
+
+/* Dispatches what is ready in @context, which this thread owns, without
+ * polling: its sources are the idles of tasks completed here */
+static void
+tp_worker_context_dispatch (GMainContext *context)
+{
+  gint priority;
+  gint timeout;
+
+  while (g_main_context_prepare (context, &priority))
+    {
+      g_main_context_query (context, priority, &timeout, NULL, 0);
+      g_main_context_check (context, priority, NULL, 0);
+      g_main_context_dispatch (context);
+    }
+}
+
+/* A worker that goes: what completed since its last job is dispatched, its
+ * context released. A task completed later, against the contract, has
+ * nobody to dispatch it: the job's outcome is what it had when it
+ * returned. */
+static void
+tp_worker_context_free (gpointer data)
+{
+  GMainContext *context = data;
+
+  tp_worker_context_dispatch (context);
+  g_main_context_release (context);
+  g_main_context_unref (context);
+}
+
+static GPrivate tp_worker_context = G_PRIVATE_INIT (tp_worker_context_free);
+
+static GMainContext *
+tp_worker_context_get (void)
+{
+  GMainContext *context = g_private_get (&tp_worker_context);
+
+  if (G_UNLIKELY (context == NULL))
+    {
+      context = g_main_context_new ();
+      g_main_context_acquire (context);
+      g_private_set (&tp_worker_context, context);
+    }
+  return context;
+}
+
+/* }}} */
+
+/* Completions {{{ */
+
+typedef struct {
+  GSource  source;
+  GWeakRef pool;
+} TpCompletionSource;
+
+/* Hands a thread job's outcome (job->task) to the pool's context; the first
+ * on an empty list wakes it */
+static void
+tp_pool_push_completion (TpPool *self,
+                         TpJob  *job)
+{
+  TpJob *head;
+
+  do
+    {
+      head = g_atomic_pointer_get (&self->completions);
+      job->next = head;
+    }
+  while (!g_atomic_pointer_compare_and_exchange (&self->completions, head, job));
+
+  if (head == NULL)
+    g_source_set_ready_time (self->completion_source, 0);
+}
+
+/* On the worker thread, as it dispatches its context: the job completed its
+ * task. A job that completed it after it returned is late: its worker is
+ * gone, and the completion goes on from here. */
+void
+tp_pool_thread_job_completed (TpPool *self,
+                              TpJob  *job,
+                              GTask  *task)
+{
+  job->delivered = TRUE;
+  job->task = g_object_ref (task);
+  if (G_UNLIKELY (job->state != TP_JOB_RUNNING))
+    {
+      tp_pool_lock (self);
+      self->counts[tp_job_outcome_of_task (job, task)]++;
+      tp_pool_unlock (self);
+      tp_job_disconnect_cancel (job);
+      tp_pool_push_completion (self, job);
+    }
+}
+
+/* Delivers the outcomes of the thread jobs that completed since the last
+ * dispatch, in the order they completed */
+static gboolean
+tp_completion_source_dispatch (GSource     *source,
+                               GSourceFunc  callback,
+                               gpointer     user_data)
+{
+  g_autoptr(TpPool) self = g_weak_ref_get (&((TpCompletionSource *) source)->pool);
+  TpJob *job;
+  TpJob *first = NULL;
+
+  if (self == NULL)
+    return G_SOURCE_REMOVE;
+
+  /* Before taking the list: a completion pushed after wakes it again */
+  g_source_set_ready_time (source, -1);
+  job = g_atomic_pointer_exchange (&self->completions, NULL);
+  while (job != NULL)
+    {
+      TpJob *next = job->next;
+
+      job->next = first;
+      first = job;
+      job = next;
+    }
+
+  /* Callbacks run with the submitter's context as the thread-default one */
+  g_main_context_push_thread_default (self->context);
+  while ((job = first) != NULL)
+    {
+      GTask *task = g_steal_pointer (&job->task);
+
+      first = job->next;
+      job->next = NULL;
+      tp_job_deliver (job, task, tp_job_replaced_error (job, task), self->context);
+      /* May finalize the task and the job */
+      g_object_unref (task);
+    }
+  g_main_context_pop_thread_default (self->context);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+tp_completion_source_finalize (GSource *source)
+{
+  g_weak_ref_clear (&((TpCompletionSource *) source)->pool);
+}
+
+static GSourceFuncs tp_completion_source_funcs = {
+  .dispatch = tp_completion_source_dispatch,
+  .finalize = tp_completion_source_finalize,
+};
+
+/* Attached to the pool's context; the pool keeps the returned reference */
+GSource *
+tp_pool_completion_source_new (TpPool *self)
+{
+  TpCompletionSource *source;
+
+  source = (TpCompletionSource *) g_source_new (&tp_completion_source_funcs,
+                                                sizeof (TpCompletionSource));
+  g_weak_ref_init (&source->pool, self);
+  g_source_set_static_name ((GSource *) source, "[taskpool] thread job completions");
+  g_source_set_priority ((GSource *) source, G_PRIORITY_DEFAULT);
+  g_source_set_ready_time ((GSource *) source, -1);
+  g_source_attach ((GSource *) source, self->context);
+  return (GSource *) source;
+}
+
+/* }}} */
+
+/* Workers {{{ */
+
 /* The body of every worker thread: runs thread jobs back to back while the
  * queue holds thread jobs for this worker. */
 static void
 tp_pool_run_thread_jobs (TpJob *job)
 {
+  GMainContext *context = tp_worker_context_get ();
+
   while (job != NULL)
     {
       TpPool *self = job->pool;
-      GTask *task = g_steal_pointer (&job->task);
       TpJob *next = NULL;
+      gboolean delivered;
+      GTask *task;
 
-      /* Its callback may run on the submitter's thread while this one still
-       * uses the job */
+      /* Its task lives in this thread's context, and owns the job from now
+       * on: its callback may run on the submitter's thread while this one
+       * still uses the job */
+      g_main_context_push_thread_default (context);
+      task = tp_job_make_task (job);
+      g_main_context_pop_thread_default (context);
       tp_job_hook (job, task);
       tp_job_disconnect_queued (job);
+
       job->func (task, self, job->job_data, tp_job_get_run_cancellable (job));
+      tp_worker_context_dispatch (context);
+      delivered = job->delivered;
 
       tp_pool_lock (self);
-      self->counts[tp_job_outcome_of_task (job, task)]++;
+      /* A job that returned without completing its task counts when its task
+       * goes (lost), or when it completes it late */
+      if (delivered)
+        self->counts[tp_job_outcome_of_task (job, task)]++;
       tp_pool_release_locked (self, job, &next);
       tp_pool_unlock (self);
 
-      /* May finalize the job, and the pool with it when nothing is next */
-      g_object_unref (task);
+      if (delivered)
+        {
+          /* The list holds the task now: its last reference, and the job's
+           * data, go on the pool's context */
+          tp_job_disconnect_cancel (job);
+          g_object_unref (task);
+          tp_pool_push_completion (self, job);
+        }
+      else
+        {
+          /* May finalize the task: a lost job reports itself */
+          g_object_unref (task);
+        }
       job = next;
     }
 }
@@ -94,3 +297,5 @@ tp_pool_start_thread_job_locked (TpPool *self,
       g_thread_pool_push (self->threads, job, NULL);
     }
 }
+
+/* }}} */

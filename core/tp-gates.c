@@ -232,7 +232,11 @@ tp_gate_list_channels (TpPoolGate *gate)
   return channels;
 }
 
-/* Puts @job, which was queued or re-offered, in @channel, at its place */
+static void tp_gate_channel_reoffer (TpGateChannel *channel);
+
+/* Puts @job, which was queued or re-offered, in @channel, at its place. A
+ * job re-offered by another channel (another gate's) passes that channel's
+ * turn on to its next job. */
 static void
 tp_gate_channel_hold (TpGateChannel *channel,
                       TpJob         *job)
@@ -242,6 +246,8 @@ tp_gate_channel_hold (TpGateChannel *channel,
   TpGateChannel *from = extra->channel;
 
   channel->refs++;
+  if (from != NULL && from != channel)
+    tp_gate_channel_reoffer (from);
   if (from != NULL)
     tp_gate_channel_unref (from);
   extra->channel = channel;
@@ -268,7 +274,8 @@ tp_gate_channel_reoffer (TpGateChannel *channel)
   /* Still counted in channel->refs: it follows the next job when admitted */
   job->state = TP_JOB_QUEUED;
   if (job->extra->info != NULL)
-    tp_pool_info_set_state_locked (self, job, TP_JOB_STATE_QUEUED);
+    tp_pool_info_set_state_locked (self, job, self->held ? TP_JOB_STATE_HELD
+                                                         : TP_JOB_STATE_QUEUED);
   tp_pool_queue_requeue (self, &self->queue, job);
   if (self->n_queued++ == 0)
     self->waiting_since = tp_pool_idle_stamp (self);
@@ -282,6 +289,16 @@ tp_gate_job_leaves_channel (TpJob *job)
 
   job->extra->channel = NULL;
   tp_gate_channel_unref (channel);
+}
+
+/* A re-offered job leaves without starting (cancelled, timed out, failed by
+ * a gate): the next job of its channel is offered in its place, or nothing
+ * would ever offer it while no job of its key runs */
+static void
+tp_gate_job_passes_turn (TpJob *job)
+{
+  tp_gate_channel_reoffer (job->extra->channel);
+  tp_gate_job_leaves_channel (job);
 }
 
 /* Takes a held job out of its channel: cancelled, timed out */
@@ -303,7 +320,7 @@ tp_pool_gates_job_withdrawn_locked (TpPool *self,
                                     TpJob  *job)
 {
   if (job->extra != NULL && job->extra->channel != NULL)
-    tp_gate_job_leaves_channel (job);
+    tp_gate_job_passes_turn (job);
 }
 
 static void
@@ -403,7 +420,7 @@ tp_gate_fail_job (TpPool *self,
   TpJobExtra *extra = tp_job_ensure_extra (job);
 
   if (extra->channel != NULL)
-    tp_gate_job_leaves_channel (job);
+    tp_gate_job_passes_turn (job);
   if (job->limited)
     tp_pool_job_leaves_locked (self, job);
   extra->gate_error = error;

@@ -71,14 +71,13 @@ struct _TpJob
   guint8              state;
   guint8              delivered;       /* its own byte: a thread job's completion
                                         * sets it without the pool's lock */
+  /* Set at submission, or under the pool's lock */
   union {
     struct {
       guint8          in_thread : 1;
       guint8          cancel_early : 1;
       guint8          deferred : 1;    /* an async job from another context: its
                                         * task is made on the pool's context */
-      guint8          hooked : 1;      /* its task's qdata owns it */
-      guint8          owns_refs : 1;   /* holds pool, cancellable and context */
       guint8          timed : 1;       /* has a submit_time: its queue strategy
                                         * may read it */
       guint8          limited : 1;     /* its extra has what the pool must see
@@ -88,6 +87,16 @@ struct _TpJob
                                         * and are told once when it ends */
     };
     guint8            bits;            /* all of them, to clear them at once */
+  };
+  /* A byte of their own: the thread that has the job (its submitter, its
+   * worker) sets them without the pool's lock, while other threads read the
+   * bits above under it */
+  union {
+    struct {
+      guint8          hooked : 1;      /* its task's qdata owns it */
+      guint8          owns_refs : 1;   /* holds pool, cancellable and context */
+    };
+    guint8            own_bits;
   };
 
   /* Completing, and the queue strategy's */
@@ -143,6 +152,12 @@ void      tp_job_apply_options (TpJob               *job,
 void      tp_job_disconnect_queued (TpJob           *job);
 void      tp_job_disconnect_cancel (TpJob           *job);
 void      tp_job_run_async     (TpJob               *job);
+void      tp_job_deliver       (TpJob               *job,
+                                GTask               *task,
+                                GError              *error,
+                                GMainContext        *here);
+GError   *tp_job_replaced_error (TpJob              *job,
+                                 GTask              *task);
 void      tp_job_fail          (TpJob               *job,
                                 GQuark               domain,
                                 int                  code,

@@ -428,7 +428,7 @@ tp_job_run_async (TpJob *job)
 /* Delivery {{{ */
 
 /* The submitter's callback, on its context, which is the thread-default one */
-static inline void
+static void
 tp_job_invoke (TpJob *job,
                GTask *task)
 {
@@ -530,35 +530,50 @@ tp_job_post_outcome (TpJob  *job,
   g_source_unref (source);
 }
 
+/* Whether @context is the thread-default one of this thread */
+static gboolean
+tp_job_context_is_mine (GMainContext *context)
+{
+  GMainContext *mine = g_main_context_get_thread_default ();
+
+  return context == (mine != NULL ? mine : g_main_context_default ());
+}
+
 /* The one way a job's outcome reaches its submitter: @task, completed by
  * the job, or @error, for a job without a task or one that replaces the
- * job's (then @task owns the job). Takes @error.
+ * job's (then @task owns the job). @here is the context this thread
+ * dispatches, and made the thread-default one. Takes @error.
  *
- * GTask calls back only while its context dispatches: a task made at
- * submission lives on the submitter's context and is delivered at once. A
- * deferred job's task lives on the pool's: its result goes through one idle
+ * A result in the submitter's own context is delivered at once: an async
+ * job's task made at submission, which GTask calls back in that context; a
+ * thread job's, which the pool's context delivers with the others that
+ * completed since its last dispatch. Any other result goes through one idle
  * on the submitter's context. An error is completed in a task made on the
- * submitter's context, when this thread can own it for a moment (GTask then
- * calls back in a later iteration: never inside a submission, a close, or a
- * "cancelled" emission); when another thread runs that context right now,
- * through one idle there first. */
-static inline void
-tp_job_deliver (TpJob  *job,
-                GTask  *task,
-                GError *error)
+ * submitter's context when that is this thread's own (GTask then calls back
+ * in a later iteration: never inside a submission, a close, or a "cancelled"
+ * emission); when it belongs to another thread, or another thread runs it
+ * right now, through one idle there first. */
+void
+tp_job_deliver (TpJob        *job,
+                GTask        *task,
+                GError       *error,
+                GMainContext *here)
 {
   GMainContext *context = job->context;
 
   if (error == NULL)
     {
-      if (!job->deferred || job->callback == NULL)
+      if (here == context || job->callback == NULL)
         tp_job_invoke (job, task);
       else
         tp_job_post_outcome (job, task, NULL);
       return;
     }
 
-  if (!g_main_context_acquire (context))
+  /* Owning another thread's context, even for a moment, would make its own
+   * g_main_context_push_thread_default() fail: only this thread's */
+  if ((here != context && !tp_job_context_is_mine (context)) ||
+      !g_main_context_acquire (context))
     {
       tp_job_post_outcome (job, task, error);
       return;
@@ -620,8 +635,21 @@ tp_job_run_timeout_error (TpJob *job,
                       job->extra->run_timeout_us / G_TIME_SPAN_MILLISECOND);
 }
 
-/* The job's GTask was completed. Its worker is free; the outcome goes on
- * to the submitter. */
+/* The error a job that ran is delivered with, if not its own: one that gave
+ * up when its run timeout cancelled it times out (tp_job_run_timeout_error()) */
+GError *
+tp_job_replaced_error (TpJob *job,
+                       GTask *task)
+{
+  if (G_UNLIKELY (job->limited) && job->extra->run_timed_out && g_task_had_error (task))
+    return tp_job_run_timeout_error (job, task);
+  return NULL;
+}
+
+/* The job's GTask was completed. An async job's worker is free, and its
+ * outcome goes on to the submitter. A thread job's task completes on its
+ * worker thread (tp-executor.c): the worker hands its outcome to the pool's
+ * context, with the others that completed meanwhile. */
 static void
 tp_job_task_done_cb (GObject      *source_object,
                      GAsyncResult *result,
@@ -633,34 +661,29 @@ tp_job_task_done_cb (GObject      *source_object,
 
   if (job->in_thread)
     {
-      /* Its worker releases it: nothing of the pool's changes here, and the
-       * lock would only contend with the workers. The task's finalization,
-       * after its last unref, sees the flag. */
-      job->delivered = TRUE;
-      drain = FALSE;
-    }
-  else
-    {
-      tp_pool_lock (self);
-      job->delivered = TRUE;
-      if (job->state == TP_JOB_RUNNING)
-        {
-          self->counts[tp_job_outcome_of_task (job, G_TASK (result))]++;
-          tp_pool_release_locked (self, job, NULL);
-        }
-      /* An async job's task lives on the pool's context, whose thread this
-       * is. A job that completes while a drain calls it (at once, W1's
-       * case) leaves the next one to that drain, or, from a nested main
-       * loop, to the pool's source, which a ready job arms. */
-      drain = self->ready.length > 0 && self->drain_job != job;
-      tp_pool_unlock (self);
+      tp_pool_thread_job_completed (self, job, G_TASK (result));
+      return;
     }
 
+  tp_pool_lock (self);
+  job->delivered = TRUE;
+  if (job->state == TP_JOB_RUNNING)
+    {
+      self->counts[tp_job_outcome_of_task (job, G_TASK (result))]++;
+      tp_pool_release_locked (self, job, NULL);
+    }
+  /* An async job's task lives on the pool's context, whose thread this is.
+   * A job that completes while a drain calls it (at once, W1's case) leaves
+   * the next one to that drain, or, from a nested main loop, to the pool's
+   * source, which a ready job arms. */
+  drain = self->ready.length > 0 && self->drain_job != job;
+  tp_pool_unlock (self);
+
   tp_job_disconnect_cancel (job);
-  if (G_UNLIKELY (job->limited) && job->extra->run_timed_out && g_task_had_error (G_TASK (result)))
-    tp_job_deliver (job, G_TASK (result), tp_job_run_timeout_error (job, G_TASK (result)));
-  else
-    tp_job_deliver (job, G_TASK (result), NULL);
+  /* GTask called back on the task's context, the submitter's unless the
+   * job was deferred */
+  tp_job_deliver (job, G_TASK (result), tp_job_replaced_error (job, G_TASK (result)),
+                  job->deferred ? self->context : job->context);
 
   /* A worker freed here takes its next job now. The job, alive until its
    * task is finalized, holds the pool. */
@@ -689,12 +712,17 @@ tp_job_task_finalized (gpointer data)
       self->counts[TP_POOL_COUNT_FAILED]++;
       tp_pool_release_locked (self, job, NULL);
     }
+  else if (job->in_thread)
+    {
+      /* Its worker released it, and left the count to its outcome */
+      self->counts[TP_POOL_COUNT_FAILED]++;
+    }
   tp_pool_unlock (self);
 
   tp_job_disconnect_cancel (job);
   tp_job_deliver (job, NULL, g_error_new_literal (TP_POOL_ERROR, TP_POOL_ERROR_JOB_LOST,
                                                   "The job dropped its GTask without "
-                                                  "completing it"));
+                                                  "completing it"), NULL);
 }
 
 /* Completes a job that never ran with an error of the pool's. A job with a
@@ -714,7 +742,7 @@ tp_job_fail (TpJob      *job,
 
   if (task == NULL)
     {
-      tp_job_deliver (job, NULL, g_error_new_literal (domain, code, message));
+      tp_job_deliver (job, NULL, g_error_new_literal (domain, code, message), NULL);
       return;
     }
 

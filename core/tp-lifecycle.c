@@ -116,6 +116,22 @@ tp_pool_resume (TpPool *self)
   tp_pool_set_paused (self, FALSE);
 }
 
+/* The labelled jobs that wait in the queue or the backlog show @state: held
+ * while the pool is held, queued otherwise (jobs a gate holds stay held) */
+static void
+tp_pool_show_waiting_locked (TpPool     *self,
+                             TpJobState  state)
+{
+  TpJobList *lists[] = { &self->queue.jobs, &self->backlog };
+
+  for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
+    for (TpJob *job = lists[i]->head; job != NULL; job = job->next)
+      {
+        if (G_UNLIKELY (job->limited) && job->extra->info != NULL)
+          tp_pool_info_set_state_locked (self, job, state);
+      }
+}
+
 /**
  * tp_pool_hold:
  * @self: a pool
@@ -135,7 +151,11 @@ tp_pool_hold (TpPool *self)
   g_return_if_fail (TP_IS_POOL (self));
 
   tp_pool_lock (self);
-  self->held = TRUE;
+  if (!self->held)
+    {
+      self->held = TRUE;
+      tp_pool_show_waiting_locked (self, TP_JOB_STATE_HELD);
+    }
   tp_pool_unlock (self);
 }
 
@@ -158,6 +178,7 @@ tp_pool_unhold (TpPool *self)
   if (self->held)
     {
       self->held = FALSE;
+      tp_pool_show_waiting_locked (self, TP_JOB_STATE_QUEUED);
       tp_pool_fill_locked (self, NULL);
       if (self->n_queued > 0 && self->target < self->limits.max_size)
         tp_pool_consult_locked (self);

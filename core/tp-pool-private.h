@@ -108,6 +108,8 @@ struct _TpPool
   gpointer               scaler;
   GCancellable          *cancellable;  /* for jobs submitted without one */
   GSource               *source;
+  GSource               *completion_source;  /* thread jobs' outcomes */
+  gpointer               completions;  /* atomic: a stack of jobs, by job->next */
 
   /* Initialization, which a pool made with g_object_new() and used without
    * g_initable_init() gets at its first use */
@@ -313,6 +315,10 @@ TpJob      *tp_pool_queue_pop_broken       (TpPool        *self,
                                             guint          length);
 
 /* tp-executor.c */
+GSource    *tp_pool_completion_source_new  (TpPool        *self);
+void        tp_pool_thread_job_completed   (TpPool        *self,
+                                            TpJob         *job,
+                                            GTask         *task);
 void        tp_pool_start_executor_locked  (TpPool        *self);
 void        tp_pool_stop_executor          (TpPool        *self);
 void        tp_pool_start_thread_job_locked (TpPool       *self,
@@ -355,6 +361,7 @@ tp_job_new (TpPool              *pool,
   job->state = TP_JOB_NEW;
   job->delivered = FALSE;
   job->bits = 0;
+  job->own_bits = 0;
   job->in_thread = (flags & TP_SUBMIT_IN_THREAD) != 0;
   job->deferred = (flags & TP_SUBMIT_IN_THREAD) == 0 && context != pool->context;
   job->job_data = job_data;
@@ -365,12 +372,13 @@ tp_job_new (TpPool              *pool,
   job->queue_data = NULL;
   job->sequence = 0;
   job->extra = NULL;
-  /* A deferred job waits without a task. A thread job is hooked by its
-   * worker, but takes its references here, where the pool's reference count
-   * is in this thread's cache: on a worker each was a cache miss. */
+  /* A deferred job waits without a task, and so does a thread job, whose
+   * task is made on its worker thread (tp-executor.c). Both take their
+   * references here, where the pool's reference count is in this thread's
+   * cache: on a worker each was a cache miss. */
   if (job->deferred || job->in_thread)
     tp_job_take_refs (job);
-  if (!job->deferred)
+  else
     job->task = tp_job_make_task (job);
   return job;
 }

@@ -90,6 +90,7 @@ tp_pool_ensure_initialized (TpPool  *self,
           if (self->context == NULL)
             self->context = g_main_context_ref_thread_default ();
           self->source = tp_pool_source_new (self);
+          self->completion_source = tp_pool_completion_source_new (self);
           g_atomic_int_set (&self->initialized, TRUE);
         }
     }
@@ -127,6 +128,11 @@ tp_pool_finalize (GObject *object)
     {
       g_source_destroy (self->source);
       g_source_unref (self->source);
+    }
+  if (self->completion_source != NULL)
+    {
+      g_source_destroy (self->completion_source);
+      g_source_unref (self->completion_source);
     }
   tp_pool_stop_executor (self);
   tp_pool_queue_clear (self, &self->queue);

@@ -84,7 +84,11 @@ tp_pool_submit_job (TpPool              *self,
       if (tp_pool_enqueue_locked (self, job, flags))
         {
           if (G_UNLIKELY (job->limited) && job->extra->info != NULL)
-            tp_pool_info_added_locked (self, job);
+            {
+              tp_pool_info_added_locked (self, job);
+              if (self->held && job->state != TP_JOB_RUNNING && job->state != TP_JOB_READY)
+                tp_pool_info_set_state_locked (self, job, TP_JOB_STATE_HELD);
+            }
           tp_pool_unlock (self);
           return;
         }
@@ -257,12 +261,14 @@ tp_pool_submit_in_thread_async (TpPool              *self,
 }
 
 /**
- * tp_pool_submit_finish:
+ * tp_pool_submit_finish: (skip)
  * @self: a pool
  * @result: the result given to the submission's callback
  * @error: return location for a #GError
  *
- * Gets what the job returned with g_task_return_pointer().
+ * Gets what the job returned with g_task_return_pointer(). Bindings, whose
+ * jobs return a value, finish with [method@TaskPool.Pool.submit_value_finish]:
+ * a raw pointer means nothing to them.
  *
  * Returns: (transfer full) (nullable): the job's result, or %NULL with @error set
  *

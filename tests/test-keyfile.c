@@ -1081,6 +1081,15 @@ assert_pool_matches_group (TpPool     *pool,
         actual = g_strdup_printf ("%u", tp_pool_get_queue_capacity (pool));
       else if (g_str_equal (keys[i], "default-weight"))
         actual = g_strdup_printf ("%d", tp_pool_get_default_weight (pool));
+      else if (g_str_equal (keys[i], "held"))
+        actual = g_strdup (tp_pool_get_held (pool) ? "true" : "false");
+      else if (g_str_equal (keys[i], "queue-timeout-ms"))
+        actual = g_strdup_printf ("%u", tp_pool_get_queue_timeout (pool));
+      else if (g_str_equal (keys[i], "run-timeout-ms"))
+        actual = g_strdup_printf ("%u", tp_pool_get_run_timeout (pool));
+      else if (g_str_equal (keys[i], "gates"))
+        actual = tp_pool_get_gates (pool) != NULL
+                   ? g_strjoinv (";", (char **) tp_pool_get_gates (pool)) : g_strdup ("");
       else
         continue;
       g_test_message ("[%s] %s=%s", group, keys[i], value);

@@ -138,9 +138,10 @@ tp_test_job_enter (TpTestJob *job)
 
   g_mutex_lock (&log->lock);
   log->running++;
-  log->started++;
   log->peak = MAX (log->peak, log->running);
   g_ptr_array_add (log->order, g_strdup (job->name));
+  /* Atomic, though under the lock: tp_test_wait_count() reads it without */
+  g_atomic_int_inc (&log->started);
   g_mutex_unlock (&log->lock);
   /* A thread job enters on a worker thread: wake whoever waits for it */
   g_main_context_wakeup (log->context);
@@ -272,34 +273,36 @@ tp_test_job_done_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   char *value = tp_pool_submit_finish (TP_POOL (source), result, &error);
 
+  /* The counters are atomic, though under the lock: tp_test_wait_count()
+   * reads them without it, from another thread than this one at times */
   g_mutex_lock (&log->lock);
   if (error != NULL)
     g_ptr_array_add (log->errors, g_error_copy (error));
   if (value != NULL)
     {
-      log->done++;
+      g_atomic_int_inc (&log->done);
       g_ptr_array_add (log->results, value);
     }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    log->cancelled++;
+    g_atomic_int_inc (&log->cancelled);
   else if (g_error_matches (error, TP_POOL_ERROR, TP_POOL_ERROR_FULL))
-    log->full++;
+    g_atomic_int_inc (&log->full);
   else if (g_error_matches (error, TP_POOL_ERROR, TP_POOL_ERROR_NOT_ACCEPTING))
-    log->not_accepting++;
+    g_atomic_int_inc (&log->not_accepting);
   else if (g_error_matches (error, TP_POOL_ERROR, TP_POOL_ERROR_CLOSED))
-    log->closed++;
+    g_atomic_int_inc (&log->closed);
   else if (g_error_matches (error, TP_POOL_ERROR, TP_POOL_ERROR_JOB_LOST))
-    log->lost++;
+    g_atomic_int_inc (&log->lost);
   else if (g_error_matches (error, TP_POOL_ERROR, TP_POOL_ERROR_TIMED_OUT))
-    log->timed_out++;
+    g_atomic_int_inc (&log->timed_out);
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-    log->run_timed_out++;
+    g_atomic_int_inc (&log->run_timed_out);
   else if (g_error_matches (error, TP_POOL_ERROR, TP_POOL_ERROR_UNAVAILABLE))
-    log->unavailable++;
+    g_atomic_int_inc (&log->unavailable);
   else
     {
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
-      log->failed++;
+      g_atomic_int_inc (&log->failed);
     }
   g_mutex_unlock (&log->lock);
   g_atomic_int_inc (&log->callbacks);

@@ -23,7 +23,9 @@ TpPool   *tp_test_pool_new        (const char     *kind,
 void      tp_test_pool_close      (TpPool         *pool,
                                    TpCloseFlags    flags);
 
-/* What the jobs and callbacks of one test saw */
+/* What the jobs and callbacks of one test saw. The counters are written
+ * atomically (under the lock or not) and may be waited for with
+ * tp_test_wait_count(); read them plainly once the waiting is over. */
 typedef struct {
   GMutex     lock;
   guint      running;       /* jobs in their body now */

@@ -96,6 +96,40 @@ options_set_plugin_path (Options    *opts,
   g_key_file_set_string (keyfile, group, "plugin-path", joined);
 }
 
+/* --per-key and --rate add their gates to the group's, per-key first: a job
+ * whose key is busy then waits for its key without being counted by rate */
+static void
+options_set_gates (Options    *opts,
+                   GKeyFile   *keyfile,
+                   const char *group)
+{
+  g_auto(GStrv) configured = g_key_file_get_string_list (keyfile, group, "gates", NULL, NULL);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) gates = NULL;
+  gboolean changed = FALSE;
+
+  if (configured != NULL)
+    g_strv_builder_addv (builder, (const char **) configured);
+  if (opts->per_key_limit != NULL &&
+      (configured == NULL || !g_strv_contains ((const char * const *) configured, "per-key")))
+    {
+      g_strv_builder_add (builder, "per-key");
+      changed = TRUE;
+    }
+  if (opts->rate_limit != NULL &&
+      (configured == NULL || !g_strv_contains ((const char * const *) configured, "rate")))
+    {
+      g_strv_builder_add (builder, "rate");
+      changed = TRUE;
+    }
+  if (!changed)
+    return;
+
+  gates = g_strv_builder_end (builder);
+  g_key_file_set_string_list (keyfile, group, "gates", (const char * const *) gates,
+                              g_strv_length (gates));
+}
+
 /* Command-line values replace the group's: the pool is always made from a
  * keyfile, so that one set of checks and messages covers both. */
 static void
@@ -113,6 +147,14 @@ options_apply (Options    *opts,
   options_set_key (keyfile, group, "min-size", opts->min_size);
   options_set_key (keyfile, group, "max-size", opts->max_size);
   options_set_key (keyfile, group, "queue-capacity", opts->queue_capacity);
+  options_set_key (keyfile, group, "queue-timeout-ms", opts->queue_timeout_ms);
+  options_set_key (keyfile, group, "run-timeout-ms", opts->run_timeout_ms);
+  options_set_gates (opts, keyfile, group);
+  options_set_key (keyfile, group, "per-key-limit", opts->per_key_limit);
+  options_set_key (keyfile, group, "rate-limit", opts->rate_limit);
+  options_set_key (keyfile, group, "rate-interval-ms", opts->rate_interval_ms);
+  if (opts->rate_per_key)
+    options_set_key (keyfile, group, "rate-per-key", "true");
   options_set_plugin_path (opts, keyfile, group);
 }
 

@@ -18,6 +18,7 @@ job_record_clear (gpointer data)
   JobRecord *record = data;
 
   g_free (record->command);
+  g_free (record->key);
 }
 
 static JobStatus
@@ -26,6 +27,11 @@ job_status (JobResult    *result,
 {
   if (result == NULL)
     {
+      /* Not started within its queue timeout, or past its run timeout
+       * before it could spawn anything: failed, as the timeout meant */
+      if (g_error_matches (error, TP_POOL_ERROR, TP_POOL_ERROR_TIMED_OUT) ||
+          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+        return JOB_FAILED;
       /* Refused, discarded or cancelled before it started: it never ran */
       if ((error->domain == TP_POOL_ERROR && error->code != TP_POOL_ERROR_JOB_LOST) ||
           g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -39,13 +45,30 @@ job_status (JobResult    *result,
   return result->terminated ? JOB_CANCELLED : JOB_FAILED;
 }
 
+/* Past its queue timeout, or its run timeout */
+static gboolean
+job_timed_out (JobResult    *result,
+               const GError *error)
+{
+  if (result != NULL)
+    return result->timed_out;
+  return g_error_matches (error, TP_POOL_ERROR, TP_POOL_ERROR_TIMED_OUT) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+}
+
 static char *
-job_describe (JobStatus     status,
+job_describe (Run          *run,
+              JobStatus     status,
               JobResult    *result,
               const GError *error)
 {
   double seconds = result != NULL ? result->elapsed_us / (double) G_USEC_PER_SEC : 0;
 
+  if (g_error_matches (error, TP_POOL_ERROR, TP_POOL_ERROR_TIMED_OUT))
+    return g_strdup_printf ("failed, not started within its queue timeout of %.2f s",
+                            tp_pool_get_queue_timeout (run->pool) / 1000.0);
+  if (result == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return g_strdup ("failed, timed out before it started");
   if (result == NULL)
     return g_strdup_printf ("%s: %s", status == JOB_NOT_RUN ? "not run" : "failed, cannot run",
                             error->message);
@@ -76,24 +99,26 @@ run_report_job (Run          *run,
   if (run->status_mode && status != JOB_FAILED)
     return;
 
-  description = job_describe (status, result, error);
+  description = job_describe (run, status, result, error);
   run_message (run, "line %u: %s: %s", job->line, description, job->command);
 }
 
 static void
-run_record_job (Run       *run,
-                Job       *job,
-                JobStatus  status,
-                JobResult *result)
+run_record_job (Run          *run,
+                Job          *job,
+                JobStatus     status,
+                JobResult    *result,
+                const GError *error)
 {
   JobRecord record = {
     .line = job->line,
     .status = status,
     .exit_code = result != NULL && result->exited ? result->exit_code : -1,
     .signal = result != NULL ? result->signal : 0,
-    .timed_out = result != NULL && result->timed_out,
+    .timed_out = job_timed_out (result, error),
     .elapsed_us = result != NULL ? result->elapsed_us : 0,
     .command = g_steal_pointer (&job->command),
+    .key = g_steal_pointer (&job->key),
   };
 
   g_array_append_val (run->records, record);
@@ -143,11 +168,19 @@ job_done_cb (GObject      *source,
   Run *run = job->run;
   g_autoptr(GError) error = NULL;
   g_autoptr(JobResult) result = tp_pool_submit_finish (TP_POOL (source), res, &error);
-  JobStatus status = job_status (result, error);
+  JobStatus status;
+
+  /* A job its cancellable terminated left its result beside the error */
+  if (result == NULL && job->result != NULL)
+    {
+      result = g_steal_pointer (&job->result);
+      result->timed_out = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+    }
+  status = job_status (result, error);
 
   run->pending--;
   run->counts[status]++;
-  if (result != NULL && result->timed_out)
+  if (job_timed_out (result, error))
     run->timed_out++;
 
   run_report_job (run, job, status, result, error);
@@ -156,7 +189,7 @@ job_done_cb (GObject      *source,
   if (status == JOB_FAILED && run->opts->halt_on_error)
     run_halt (run, job);
   if (run->records != NULL)
-    run_record_job (run, job, status, result);
+    run_record_job (run, job, status, result, error);
 
   run_maybe_read (run);
   run_maybe_finish (run);

@@ -87,16 +87,27 @@ run_skips (Run        *run,
   return line_is_blank_or_comment (text);
 }
 
+/* What a line holds after the fields read so far: COMMAND, or ARGUMENT with
+ * -- COMMAND; with --keys before that, KEY<TAB> */
+static const char *
+run_line_rest (Run      *run,
+               gboolean  with_key)
+{
+  if (run->opts->command != NULL)
+    return with_key ? "KEY<TAB>ARGUMENT" : "ARGUMENT";
+  return with_key ? "KEY<TAB>COMMAND" : "COMMAND";
+}
+
 /* Splits a --weights line, WEIGHT<TAB>COMMAND or, with -- COMMAND,
- * WEIGHT<TAB>ARGUMENT */
+ * WEIGHT<TAB>ARGUMENT; with --keys, KEY<TAB> comes before COMMAND */
 static gboolean
 run_parse_weight (Run         *run,
                   char        *line,
                   int         *weight,
-                  const char **rest,
+                  char       **rest,
                   GError     **error)
 {
-  const char *what = run->opts->command != NULL ? "ARGUMENT" : "COMMAND";
+  const char *what = run_line_rest (run, run->opts->keys);
   char *tab = strchr (line, '\t');
   gint64 value;
 
@@ -117,7 +128,8 @@ run_parse_weight (Run         *run,
                    G_MAXINT);
       return FALSE;
     }
-  if (run_skips (run, tab + 1))
+  /* With --keys, the key's own check says what is missing */
+  if (!run->opts->keys && run_skips (run, tab + 1))
     {
       g_autofree char *lower = g_ascii_strdown (what, -1);
 
@@ -130,17 +142,55 @@ run_parse_weight (Run         *run,
   return TRUE;
 }
 
+/* Splits a --keys line, KEY<TAB>COMMAND or KEY<TAB>ARGUMENT. Blanks around
+ * the key go; an empty key is none. */
+static gboolean
+run_parse_key (Run         *run,
+               char        *text,
+               const char **key,
+               char       **rest,
+               GError     **error)
+{
+  const char *what = run_line_rest (run, FALSE);
+  char *tab = strchr (text, '\t');
+
+  if (tab == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "line %u: no TAB in “%s”: --keys expects %s%s", run->line_no, text,
+                   run->opts->weights ? "WEIGHT<TAB>" : "", run_line_rest (run, TRUE));
+      return FALSE;
+    }
+  *tab = '\0';
+  g_strstrip (text);
+  if (run_skips (run, tab + 1))
+    {
+      g_autofree char *lower = g_ascii_strdown (what, -1);
+
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "line %u: no %s after the key “%s”", run->line_no, lower, text);
+      return FALSE;
+    }
+  *key = text[0] != '\0' ? text : NULL;
+  *rest = tab + 1;
+  return TRUE;
+}
+
 static void
 run_submit (Run        *run,
             int         weight,
+            const char *key,
             const char *command)
 {
-  Job *job = job_new (run, command);
+  g_autoptr(TpJobOptions) options = tp_job_options_new ();
+  Job *job = job_new (run, command, key);
 
   run->submitted++;
   run->pending++;
-  tp_pool_submit_full_async (run->pool, TP_SUBMIT_DEFAULT, weight, job_run_cb, job, NULL, NULL,
-                             job_done_cb, job);
+  tp_job_options_set_weight (options, weight);
+  tp_job_options_set_key (options, key);
+  tp_pool_submit_with_options_async (run->pool, options, job_run_cb, job, NULL, NULL,
+                                     job_done_cb, job);
 }
 
 static void
@@ -150,7 +200,8 @@ run_take_line (Run  *run,
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *expanded = NULL;
-  const char *text = line;
+  char *text = line;
+  const char *key = NULL;
   int weight = run->default_weight;
 
   run->line_no++;
@@ -159,14 +210,15 @@ run_take_line (Run  *run,
   if (run_skips (run, line))
     return;
 
-  if (run->opts->weights && !run_parse_weight (run, line, &weight, &text, &error))
+  if ((run->opts->weights && !run_parse_weight (run, text, &weight, &text, &error)) ||
+      (run->opts->keys && !run_parse_key (run, text, &key, &text, &error)))
     {
       run_input_failed (run, error->message);
       return;
     }
   if (run->opts->command != NULL)
     text = expanded = template_expand (run->opts->command, text);
-  run_submit (run, weight, text);
+  run_submit (run, weight, key, text);
 }
 
 static void

@@ -34,7 +34,8 @@ job_result_free (JobResult *result)
 
 Job *
 job_new (Run        *run,
-         const char *command)
+         const char *command,
+         const char *key)
 {
   Job *job = g_new0 (Job, 1);
 
@@ -43,6 +44,7 @@ job_new (Run        *run,
   job->index = run->submitted;
   job->line = run->line_no;
   job->command = g_strdup (command);
+  job->key = g_strdup (key);
   return job;
 }
 
@@ -50,7 +52,9 @@ void
 job_free (Job *job)
 {
   g_assert (job->task == NULL && job->output == NULL);
+  g_clear_pointer (&job->result, job_result_free);
   g_free (job->command);
+  g_free (job->key);
   g_free (job);
 }
 
@@ -127,19 +131,8 @@ job_terminate (Job *job)
     job->kill_id = g_timeout_add (KILL_GRACE_MS, job_kill_cb, job);
 }
 
-static gboolean
-job_timeout_cb (gpointer user_data)
-{
-  Job *job = user_data;
-
-  job->timeout_id = 0;
-  job->timed_out = TRUE;
-  job_terminate (job);
-  return G_SOURCE_REMOVE;
-}
-
-/* The pool cancels a running job's cancellable when it closes with
- * TP_CLOSE_CANCEL_RUNNING */
+/* The pool cancels a running job's cancellable at its run timeout, and when
+ * it closes with TP_CLOSE_CANCEL_RUNNING */
 static void
 job_cancelled_cb (GCancellable *cancellable,
                   gpointer      user_data)
@@ -206,11 +199,7 @@ static void
 job_watch (Job          *job,
            GCancellable *cancellable)
 {
-  guint timeout_ms = job->run->opts->timeout_ms;
-
   g_child_watch_add (job->pid, job_exited_cb, job);
-  if (timeout_ms > 0)
-    job->timeout_id = g_timeout_add (timeout_ms, job_timeout_cb, job);
   if (cancellable != NULL)
     {
       job->cancellable = g_object_ref (cancellable);
@@ -272,7 +261,6 @@ job_collect_result (Job *job)
   result->exit_code = result->exited ? WEXITSTATUS (job->wait_status) : -1;
   if (WIFSIGNALED (job->wait_status))
     result->signal = WTERMSIG (job->wait_status);
-  result->timed_out = job->timed_out;
   result->terminated = job->terminated;
   result->elapsed_us = g_get_monotonic_time () - job->start_time;
   result->output = g_steal_pointer (&job->output);
@@ -280,8 +268,10 @@ job_collect_result (Job *job)
 }
 
 /* Once the child exited and its output was read: stop watching it and
- * complete the task. The submission callback may run inside
- * g_task_return_pointer() and free the job. */
+ * complete the task. A job whose cancellable fired fails with
+ * G_IO_ERROR_CANCELLED, which the pool delivers as G_IO_ERROR_TIMED_OUT when
+ * its run timeout fired it; its result waits in the job for the submission
+ * callback. That callback may run inside g_task_return_*() and free the job. */
 static void
 job_maybe_complete (Job *job)
 {
@@ -292,7 +282,6 @@ job_maybe_complete (Job *job)
     return;
 
   result = job_collect_result (job);
-  g_clear_handle_id (&job->timeout_id, g_source_remove);
   g_clear_handle_id (&job->kill_id, g_source_remove);
   if (job->cancel_id != 0)
     g_cancellable_disconnect (job->cancellable, job->cancel_id);
@@ -301,6 +290,14 @@ job_maybe_complete (Job *job)
   g_queue_unlink (&job->run->running, &job->link);
 
   task = g_steal_pointer (&job->task);
-  g_task_return_pointer (task, result, (GDestroyNotify) job_result_free);
+  if (job->terminated)
+    {
+      job->result = result;
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Terminated");
+    }
+  else
+    {
+      g_task_return_pointer (task, result, (GDestroyNotify) job_result_free);
+    }
   g_object_unref (task);
 }

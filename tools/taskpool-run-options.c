@@ -19,6 +19,11 @@ options_clear (Options *opts)
   g_free (opts->min_size);
   g_free (opts->max_size);
   g_free (opts->queue_capacity);
+  g_free (opts->queue_timeout_ms);
+  g_free (opts->run_timeout_ms);
+  g_free (opts->rate_limit);
+  g_free (opts->rate_interval_ms);
+  g_free (opts->per_key_limit);
   g_free (opts->config_file);
   g_free (opts->pool_group);
   g_strfreev (opts->plugin_path);
@@ -94,13 +99,13 @@ option_queue_capacity_cb (const char  *option_name,
   return option_count (option_name, value, 0, G_MAXINT, &opts->queue_capacity, error);
 }
 
+/* Seconds, decimals allowed, as milliseconds for the keyfile */
 static gboolean
-option_timeout_cb (const char  *option_name,
-                   const char  *value,
-                   gpointer     data,
-                   GError     **error)
+option_seconds (const char  *option_name,
+                const char  *value,
+                char       **out_ms,
+                GError     **error)
 {
-  Options *opts = data;
   char *end = NULL;
   double seconds = g_ascii_strtod (value, &end);
 
@@ -112,7 +117,124 @@ option_timeout_cb (const char  *option_name,
       return FALSE;
     }
 
-  opts->timeout_ms = MAX (1, (guint) (seconds * 1000 + 0.5));
+  g_free (*out_ms);
+  *out_ms = g_strdup_printf ("%u", MAX (1, (guint) (seconds * 1000 + 0.5)));
+  return TRUE;
+}
+
+/* --timeout is --run-timeout's first name */
+static gboolean
+option_run_timeout_cb (const char  *option_name,
+                       const char  *value,
+                       gpointer     data,
+                       GError     **error)
+{
+  Options *opts = data;
+
+  return option_seconds (option_name, value, &opts->run_timeout_ms, error);
+}
+
+static gboolean
+option_queue_timeout_cb (const char  *option_name,
+                         const char  *value,
+                         gpointer     data,
+                         GError     **error)
+{
+  Options *opts = data;
+
+  return option_seconds (option_name, value, &opts->queue_timeout_ms, error);
+}
+
+static gboolean
+option_per_key_cb (const char  *option_name,
+                   const char  *value,
+                   gpointer     data,
+                   GError     **error)
+{
+  Options *opts = data;
+
+  return option_count (option_name, value, 1, TP_POOL_MAX_SIZE, &opts->per_key_limit, error);
+}
+
+/* INTERVAL of --rate: an optional whole number and a unit, "1s", "500ms",
+ * "h"; FALSE when it is not that, and *ms 0 when it is out of range */
+static gboolean
+parse_interval (const char *text,
+                guint64    *ms)
+{
+  static const struct {
+    const char *unit;
+    guint64     ms;
+  } units[] = {
+    { "ms", 1 }, { "s", 1000 }, { "min", 60 * 1000 }, { "h", 3600 * 1000 },
+    { "d", MAX_RATE_INTERVAL_MS },
+  };
+  const char *p = text;
+  guint64 number = 1;
+
+  if (g_ascii_isdigit (*p))
+    {
+      number = 0;
+      for (; g_ascii_isdigit (*p); p++)
+        number = MIN (number * 10 + (guint64) (*p - '0'), (guint64) MAX_RATE_INTERVAL_MS + 1);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+    if (strcmp (p, units[i].unit) == 0)
+      {
+        guint64 value = number * units[i].ms;
+
+        *ms = value >= 1 && value <= MAX_RATE_INTERVAL_MS ? value : 0;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* --rate N/INTERVAL: at most N starts in any INTERVAL */
+static gboolean
+option_rate_cb (const char  *option_name,
+                const char  *value,
+                gpointer     data,
+                GError     **error)
+{
+  Options *opts = data;
+  g_auto(GStrv) parts = g_strsplit (value, "/", -1);
+  guint64 limit = 0;
+  guint64 interval_ms = 0;
+
+  if (g_strv_length (parts) != 2 || parts[0][0] == '\0' || parts[1][0] == '\0')
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s: “%s” is not N/INTERVAL, at most N starts in any INTERVAL, "
+                   "such as 10/1s, 100/500ms or 5000/1h", option_name, value);
+      return FALSE;
+    }
+  if (!g_ascii_isdigit (parts[0][0]) ||
+      !g_ascii_string_to_unsigned (parts[0], 10, 1, MAX_RATE_LIMIT, &limit, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s: “%s”: N, “%s”, is not a whole number from 1 to %u",
+                   option_name, value, parts[0], MAX_RATE_LIMIT);
+      return FALSE;
+    }
+  if (!parse_interval (parts[1], &interval_ms))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s: “%s”: the interval, “%s”, is not a whole number and a unit (ms, s, "
+                   "min, h or d), such as 1s, 500ms or 1h", option_name, value, parts[1]);
+      return FALSE;
+    }
+  if (interval_ms == 0)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s: “%s”: the interval, “%s”, is not from 1 ms to 1 d", option_name, value,
+                   parts[1]);
+      return FALSE;
+    }
+
+  g_free (opts->rate_limit);
+  g_free (opts->rate_interval_ms);
+  opts->rate_limit = g_strdup_printf ("%" G_GUINT64_FORMAT, limit);
+  opts->rate_interval_ms = g_strdup_printf ("%" G_GUINT64_FORMAT, interval_ms);
   return TRUE;
 }
 
@@ -129,6 +251,12 @@ static const char options_description[] =
   "Pool kinds are SCALER-QUEUE: fixed-simple (the default), fixed-lifo, fixed-priority,\n"
   "autoscale-simple, autoscale-lifo, autoscale-priority, or any kind plugins provide.\n"
   "--weights defaults the kind to fixed-priority, which runs the smallest weight first.\n"
+  "\n"
+  "Limits: --keys makes lines KEY<TAB>COMMAND (after WEIGHT<TAB> with --weights); --per-key N\n"
+  "runs at most N jobs of one key at once; --rate N/INTERVAL starts at most N jobs in any\n"
+  "INTERVAL (ms, s, min, h or d: 10/1s, 5000/1h), per key with --rate-per-key. A job that\n"
+  "has not started within --queue-timeout fails without running; one that runs longer than\n"
+  "--run-timeout (or --timeout) gets SIGTERM, and SIGKILL 2 s later.\n"
   "With --config FILE --pool GROUP the pool is configured by that keyfile group; the size,\n"
   "kind and capacity options, when given, replace the group's values.\n"
   "\n"
@@ -170,6 +298,28 @@ options_check (Options  *opts,
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                    "--config “%s” needs --pool GROUP: the group of the keyfile to use",
                    opts->config_file);
+      return FALSE;
+    }
+  /* Keys come only from the lines: without them these limits nothing */
+  if (opts->per_key_limit != NULL && !opts->keys)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   "--per-key %s needs --keys: lines KEY<TAB>COMMAND, without which no job has "
+                   "a key to be limited by", opts->per_key_limit);
+      return FALSE;
+    }
+  if (opts->rate_per_key && !opts->keys)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   "--rate-per-key needs --keys: lines KEY<TAB>COMMAND, without which every "
+                   "job shares one rate");
+      return FALSE;
+    }
+  if (opts->rate_per_key && opts->rate_limit == NULL && opts->config_file == NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   "--rate-per-key needs --rate N/INTERVAL, or a --config group with the rate "
+                   "gate");
       return FALSE;
     }
   return TRUE;
@@ -234,8 +384,20 @@ options_parse (Options   *opts,
       "Lines are WEIGHT<TAB>COMMAND (or ARGUMENT); the smallest weight runs first", NULL },
     { "keep-order", 'k', 0, G_OPTION_ARG_NONE, &opts->keep_order,
       "Print each job's output (stdout and stderr) in one piece, in input order", NULL },
-    { "timeout", 't', 0, G_OPTION_ARG_CALLBACK, option_timeout_cb,
+    { "keys", 0, 0, G_OPTION_ARG_NONE, &opts->keys,
+      "Lines are KEY<TAB>COMMAND (or ARGUMENT; after WEIGHT<TAB> with --weights)", NULL },
+    { "per-key", 0, 0, G_OPTION_ARG_CALLBACK, option_per_key_cb,
+      "Run at most N jobs of one key at once (needs --keys)", "N" },
+    { "rate", 0, 0, G_OPTION_ARG_CALLBACK, option_rate_cb,
+      "Start at most N jobs in any INTERVAL: 10/1s, 100/500ms, 5000/1h", "N/INTERVAL" },
+    { "rate-per-key", 0, 0, G_OPTION_ARG_NONE, &opts->rate_per_key,
+      "Apply --rate to each key on its own (needs --keys)", NULL },
+    { "queue-timeout", 0, 0, G_OPTION_ARG_CALLBACK, option_queue_timeout_cb,
+      "Fail a job that has not started after SECONDS", "SECONDS" },
+    { "run-timeout", 0, 0, G_OPTION_ARG_CALLBACK, option_run_timeout_cb,
       "Terminate a job after SECONDS (SIGTERM, then SIGKILL 2 s later)", "SECONDS" },
+    { "timeout", 't', 0, G_OPTION_ARG_CALLBACK, option_run_timeout_cb,
+      "The same as --run-timeout", "SECONDS" },
     { "halt-on-error", 0, 0, G_OPTION_ARG_NONE, &opts->halt_on_error,
       "After the first failure start no more jobs; running ones finish", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &opts->json,

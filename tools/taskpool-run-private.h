@@ -33,6 +33,8 @@ G_BEGIN_DECLS
 #define STATUS_INTERVAL_MS   200
 #define KILL_GRACE_MS        2000
 #define MAX_TIMEOUT_S        2147483.0
+#define MAX_RATE_LIMIT       1000000
+#define MAX_RATE_INTERVAL_MS (24 * 3600 * 1000)
 
 /* The command line: taskpool-run-options.c, taskpool-run-config.c */
 
@@ -45,8 +47,14 @@ typedef struct {
   char      *config_file;
   char      *pool_group;
   char     **plugin_path;
-  guint      timeout_ms;
+  char      *queue_timeout_ms;
+  char      *run_timeout_ms;
+  char      *rate_limit;
+  char      *rate_interval_ms;
+  gboolean   rate_per_key;
+  char      *per_key_limit;
   gboolean   weights;
+  gboolean   keys;
   gboolean   keep_order;
   gboolean   halt_on_error;
   gboolean   json;
@@ -87,6 +95,7 @@ typedef struct {
   guint         index;          /* submission order, from 0 */
   guint         line;           /* line number in the input */
   char         *command;
+  char         *key;            /* --keys: the line's key, or NULL */
   GTask        *task;           /* while its child runs */
   GPid          pid;            /* the child, leader of its own process group */
   gboolean      exited;
@@ -95,19 +104,18 @@ typedef struct {
   GBytes       *output;
   GCancellable *cancellable;
   gulong        cancel_id;
-  guint         timeout_id;
   guint         kill_id;
   gint64        start_time;
-  gboolean      timed_out;
-  gboolean      terminated;
+  gboolean      terminated;     /* its cancellable fired: a run timeout or an interrupt */
+  struct _JobResult *result;    /* a terminated job's result, beside its error */
 } Job;
 
 /* What a job returns through its GTask */
-typedef struct {
+typedef struct _JobResult {
   gboolean  exited;
   int       exit_code;          /* when exited */
   int       signal;             /* when killed by a signal, else 0 */
-  gboolean  timed_out;
+  gboolean  timed_out;          /* the pool's run timeout cancelled it */
   gboolean  terminated;         /* by an interrupt */
   gint64    elapsed_us;
   GBytes   *output;             /* --keep-order: stdout and stderr */
@@ -122,6 +130,7 @@ typedef struct {
   gboolean   timed_out;
   gint64     elapsed_us;
   char      *command;
+  char      *key;
 } JobRecord;
 
 struct _Run {
@@ -167,7 +176,8 @@ struct _Run {
 
 /* taskpool-run-job.c */
 Job       *job_new                (Run          *run,
-                                   const char   *command);
+                                   const char   *command,
+                                   const char   *key);
 void       job_free               (Job          *job);
 void       job_result_free        (JobResult    *result);
 void       job_run_cb             (GTask        *task,

@@ -93,6 +93,20 @@ json_add_string (JsonBuilder *builder,
   json_builder_add_string_value (builder, valid);
 }
 
+static void
+json_add_string_or_null (JsonBuilder *builder,
+                         const char  *member,
+                         const char  *value)
+{
+  if (value != NULL)
+    {
+      json_add_string (builder, member, value);
+      return;
+    }
+  json_builder_set_member_name (builder, member);
+  json_builder_add_null_value (builder);
+}
+
 /* Seconds to the millisecond, as the messages give them */
 static void
 json_add_seconds (JsonBuilder *builder,
@@ -115,6 +129,7 @@ json_add_record (JsonBuilder     *builder,
   json_add_boolean (builder, "timed_out", record->timed_out);
   json_add_seconds (builder, "elapsed_s", record->elapsed_us);
   json_add_string (builder, "command", record->command);
+  json_add_string_or_null (builder, "key", record->key);
   json_builder_end_object (builder);
 }
 

@@ -51,6 +51,8 @@ static void
 run_announce (Run *run)
 {
   TpPool *pool = run->pool;
+  const char * const *gates = tp_pool_get_gates (pool);
+  g_autofree char *gate_list = gates != NULL ? g_strjoinv (";", (char **) gates) : NULL;
 
   if (run->opts->quiet)
     return;
@@ -59,10 +61,11 @@ run_announce (Run *run)
       run->status_id = g_timeout_add (STATUS_INTERVAL_MS, run_status_cb, run);
       return;
     }
-  run_message (run, "pool %s, size %u (min %u, max %u), queue capacity %u%s",
+  run_message (run, "pool %s, size %u (min %u, max %u), queue capacity %u%s%s%s",
                tp_pool_get_kind (pool), tp_pool_get_target_size (pool),
                tp_pool_get_min_size (pool), tp_pool_get_max_size (pool), run->capacity,
-               run->capacity == 0 ? " (no limit)" : "");
+               run->capacity == 0 ? " (no limit)" : "", gate_list != NULL ? ", gates " : "",
+               gate_list != NULL ? gate_list : "");
 }
 
 static int

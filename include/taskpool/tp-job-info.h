@@ -19,8 +19,8 @@ G_BEGIN_DECLS
 /**
  * TpJobState:
  * @TP_JOB_STATE_QUEUED: waiting in the queue for a worker
- * @TP_JOB_STATE_HELD: waiting because a gate holds it (a limit per key, a
- *   rate, the network) or the pool is held
+ * @TP_JOB_STATE_HELD: waiting because a gate holds it for its key (a limit per
+ *   key, a rate per key), or because the pool is held ([method@TaskPool.Pool.hold])
  * @TP_JOB_STATE_RUNNING: running on a worker
  *
  * Where a job in [method@TaskPool.Pool.get_jobs] is. A job leaves the list

@@ -317,11 +317,17 @@ fair_requeue (gpointer  data,
     }
   queue->popped = NULL;
 
-  /* Only jobs given back can be older than @job (see above) */
-  for (next = group->head; next != NULL; next = next->next)
+  /* Only jobs given back can be older than @job (see above). Jobs held one
+   * after another come in order: each goes to the end, in O(1) */
+  if (group->tail == NULL || tp_job_get_sequence (group->tail->job) < sequence)
+    next = NULL;
+  else
     {
-      if (tp_job_get_sequence (next->job) > sequence)
-        break;
+      for (next = group->head; next != NULL; next = next->next)
+        {
+          if (tp_job_get_sequence (next->job) > sequence)
+            break;
+        }
     }
   group_insert_before (group, fair_node_new (queue, job), next);
 }

@@ -40,6 +40,7 @@ JOB = [
     ("timed_out", bool),
     ("elapsed_s", (float, int)),
     ("command", str),
+    ("key", (str, NULL)),
 ]
 
 STATUSES = ("succeeded", "failed", "cancelled", "not_run")
@@ -81,6 +82,8 @@ def check_job(index, job):
         fail(f"{what}: timed out but {job['status']}")
     if job["status"] == "not_run" and (job["exit_code"], job["signal"]) != (None, None):
         fail(f"{what}: not run, yet an exit code or a signal")
+    if job["key"] == "":
+        fail(f"{what}: an empty key, which is no key: null")
 
 
 def check(d):
