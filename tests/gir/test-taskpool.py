@@ -473,59 +473,84 @@ class JobOptionsTest(PoolTestCase):
             self.assertEqual(ran, ['ran'])  # only the patient job
             self.assertEqual(pool._gpool.props.timed_out, 2)
 
+    # A run timeout starts when the job gets its worker, a moment before the worker first
+    # steps it: a timeout that passes in between fails the job before it ran a step. The tests
+    # of what a running job sees try longer timeouts until the job ran before its deadline.
+    RUN_TIMEOUTS = (0.002, 0.02, 0.2, 2, 20)
+
     async def test_run_timeout_coroutine(self):
         """A coroutine job past its run timeout gets CancelledError where it awaits; letting it
         through fails the job with RunTimeout, and frees the worker"""
-        seen = []
-
-        async def forever():
-            try:
-                await asyncio.Event().wait()
-            except asyncio.CancelledError:
-                seen.append(asyncio.current_task().cancelling())
-                raise
-
         async def cancelling():
             return asyncio.current_task().cancelling()
 
         async with taskpool.Pool(size=1) as pool:
-            job = pool.submit(forever, run_timeout=0.005)
-            after = pool.submit(cancelling)
-            with self.assertRaises(taskpool.RunTimeout) as raised:
-                await job
-            error = raised.exception
-            self.assertIsInstance(error, TimeoutError)
-            self.assertIsInstance(error, asyncio.TimeoutError)
-            self.assertNotIsInstance(error, taskpool.PoolError)
-            self.assertIsInstance(error.__cause__, GLib.Error)
-            self.assertTrue(error.__cause__.matches(Gio.io_error_quark(),
-                                                    Gio.IOErrorEnum.TIMED_OUT))
-            self.assertIsInstance(error.__context__, asyncio.CancelledError)
-            self.assertEqual(seen, [1])
-            self.assertEqual(await after, 0)  # the worker's Task is not left cancelling
+            for timeout in self.RUN_TIMEOUTS:
+                seen = []
+
+                async def forever():
+                    seen.append('started')
+                    try:
+                        await asyncio.Event().wait()
+                    except asyncio.CancelledError:
+                        seen.append(asyncio.current_task().cancelling())
+                        raise
+
+                job = pool.submit(forever, run_timeout=timeout)
+                after = pool.submit(cancelling)
+                with self.assertRaises(taskpool.RunTimeout) as raised:
+                    await job
+                error = raised.exception
+                self.assertIsInstance(error, TimeoutError)
+                self.assertIsInstance(error, asyncio.TimeoutError)
+                self.assertNotIsInstance(error, taskpool.PoolError)
+                self.assertIsInstance(error.__cause__, GLib.Error)
+                self.assertTrue(error.__cause__.matches(Gio.io_error_quark(),
+                                                        Gio.IOErrorEnum.TIMED_OUT))
+                self.assertIsInstance(error.__context__, asyncio.CancelledError)
+                self.assertEqual(await after, 0)  # the worker's Task is not left cancelling
+                self.assertIn(seen, ([], ['started', 1]))
+                if seen:
+                    break
+            self.assertEqual(seen, ['started', 1])
             self.assertEqual(await pool.submit(answer, run_timeout=60), 42)
+            attempts = self.RUN_TIMEOUTS.index(timeout) + 1
             counts = [pool._gpool.get_property(name) for name in ('timed-out', 'succeeded')]
-            self.assertEqual(counts, [1, 2])
+            self.assertEqual(counts, [attempts, attempts + 1])
 
     async def test_run_timeout_job_decides(self):
         """A coroutine job that catches the cancellation of its run timeout ends as it will,
         as under asyncio.timeout()"""
-        async def partial():
+        async def partial(started):
+            started.append(True)
             try:
                 await asyncio.Event().wait()
             except asyncio.CancelledError:
                 return 'partial'
 
-        async def other_error():
+        async def other_error(started):
+            started.append(True)
             try:
                 await asyncio.Event().wait()
             except asyncio.CancelledError:
                 raise LookupError('cleaning up failed')
 
         async with taskpool.Pool(size=2) as pool:
-            self.assertEqual(await pool.submit(partial, run_timeout=0.002), 'partial')
-            with self.assertRaises(LookupError):
-                await pool.submit(other_error, run_timeout=0.002)
+            for job, expected in ((partial, 'partial'), (other_error, LookupError)):
+                for timeout in self.RUN_TIMEOUTS:
+                    started = []
+                    try:
+                        result = await pool.submit(job, func_args=[started], run_timeout=timeout)
+                    except Exception as error:
+                        result = error
+                    if started:
+                        break
+                    self.assertIsInstance(result, taskpool.RunTimeout)
+                self.assertEqual(started, [True])
+                if isinstance(expected, str):
+                    self.assertEqual(result, expected)
+                else:
+                    self.assertIsInstance(result, expected)
 
     async def test_cancelled_before_the_first_step(self):
         """A coroutine job that the pool cancels once it has a worker, before its first step,
