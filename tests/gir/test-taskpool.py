@@ -471,7 +471,7 @@ class JobOptionsTest(PoolTestCase):
             release.set()
             await asyncio.gather(blocker, patient)
             self.assertEqual(ran, ['ran'])  # only the patient job
-            self.assertEqual(pool._gpool.props.timed_out, 2)
+            self.assertEqual(pool.pool.props.timed_out, 2)
 
     # A run timeout starts when the job gets its worker, a moment before the worker first
     # steps it: a timeout that passes in between fails the job before it ran a step. The tests
@@ -515,7 +515,7 @@ class JobOptionsTest(PoolTestCase):
             self.assertEqual(seen, ['started', 1])
             self.assertEqual(await pool.submit(answer, run_timeout=60), 42)
             attempts = self.RUN_TIMEOUTS.index(timeout) + 1
-            counts = [pool._gpool.get_property(name) for name in ('timed-out', 'succeeded')]
+            counts = [pool.pool.get_property(name) for name in ('timed-out', 'succeeded')]
             self.assertEqual(counts, [attempts, attempts + 1])
 
     async def test_run_timeout_job_decides(self):
@@ -567,7 +567,7 @@ class JobOptionsTest(PoolTestCase):
             self.assertEqual(info.props.state, TaskPool.JobState.QUEUED)
             # A new worker takes the job inside scale(); the pool calls the job on its
             # context, once this step ends
-            pool._gpool.scale(1)
+            pool.pool.scale(1)
             self.assertEqual(pool.running, 2)
             info.cancel()
 
@@ -578,7 +578,7 @@ class JobOptionsTest(PoolTestCase):
             with self.assertRaises(asyncio.CancelledError):
                 await job
         self.assertEqual(ran, [])
-        self.assertEqual(pool._gpool.props.cancelled, 1)
+        self.assertEqual(pool.pool.props.cancelled, 1)
 
     async def test_run_timeout_thread(self):
         """A thread job cannot be interrupted: one that ends after its run timeout has what it
@@ -614,7 +614,7 @@ class JobOptionsTest(PoolTestCase):
                     self.assertIs(raised.exception.__context__.__context__,
                                   result if isinstance(result, Exception) else None)
             self.assertEqual(await pool.submit(add, func_args=[1, 2], run_timeout=60), 3)
-            self.assertEqual(pool._gpool.props.timed_out, 4)
+            self.assertEqual(pool.pool.props.timed_out, 4)
 
     async def test_pool_timeouts(self):
         """queue_timeout= and run_timeout= of the pool apply to every job without its own"""
@@ -622,13 +622,23 @@ class JobOptionsTest(PoolTestCase):
             await asyncio.Event().wait()
 
         async with taskpool.Pool(size=1, run_timeout=0.005, queue_timeout=3600) as pool:
-            self.assertEqual(pool._gpool.props.run_timeout, 5)
-            self.assertEqual(pool._gpool.props.queue_timeout, 3600000)
+            self.assertEqual(pool.pool.props.run_timeout, 5)
+            self.assertEqual(pool.pool.props.queue_timeout, 3600000)
             with self.assertRaises(taskpool.RunTimeout):
                 await pool.submit(forever)
             with self.assertRaises(taskpool.RunTimeout):
                 await pool.submit(forever, key='k')
             self.assertEqual(await pool.submit(answer, run_timeout=3600), 42)
+
+    async def test_held(self):
+        """A pool made with held=True queues jobs and starts none until unheld"""
+        async with taskpool.Pool(size=2, held=True) as pool:
+            self.assertTrue(pool.pool.props.held)
+            jobs = [pool.submit(echo, func_args=[i]) for i in range(3)]
+            await asyncio.sleep(0)  # a turn of the loop: nothing starts
+            self.assertEqual((pool.running, pool.waiting), (0, 3))
+            pool.pool.unhold()
+            self.assertEqual(await asyncio.gather(*jobs), [0, 1, 2])
 
     async def test_options_checked_at_submission(self):
         """Options of the wrong type raise TypeError, values out of range ValueError, at once"""
@@ -661,7 +671,7 @@ class JobOptionsTest(PoolTestCase):
             with self.assertRaises(TypeError):
                 pool.submit(answer, key='a', weight=1.5)
             self.assertEqual((pool.waiting, pool.running), (0, 0))
-            self.assertEqual(pool._gpool.props.submitted, 0)
+            self.assertEqual(pool.pool.props.submitted, 0)
             # The smallest and largest timeouts are taken: a sub-millisecond one is 1 ms
             self.assertEqual(await pool.submit(answer, queue_timeout=2**32 / 1000 - 0.001,
                                                run_timeout=4294967), 42)
@@ -712,7 +722,7 @@ class JobOptionsTest(PoolTestCase):
                 await running
             self.assertEqual(seen, ['cancelled'])
             self.assertEqual(await unlabelled, 42)
-            self.assertEqual(pool._gpool.props.cancelled, 2)
+            self.assertEqual(pool.pool.props.cancelled, 2)
         self.assertEqual(pool.jobs.get_n_items(), 0)
 
 
@@ -1110,7 +1120,8 @@ class CancelAndCloseTest(PoolTestCase):
         self.assertEqual(running.result(), 'held')
 
     async def test_close_cancels_running(self):
-        """close(cancel_running=True) cancels running coroutine jobs too"""
+        """close(cancel_running=True) cancels running coroutine jobs too, and drops what running
+        thread jobs return"""
         pool = taskpool.Pool(size=2)
         await pool.start()
         started = asyncio.Event()
@@ -1119,12 +1130,28 @@ class CancelAndCloseTest(PoolTestCase):
             started.set()
             await asyncio.Event().wait()
 
+        thread_started = asyncio.Event()
+        release = threading.Event()
+
+        def blocking():
+            self.loop.call_soon_threadsafe(thread_started.set)
+            release.wait(BARRIER_TIMEOUT)
+            return 'too late'
+
         running = pool.submit(forever)
-        await started.wait()
-        await pool.close(cancel_running=True)
+        in_thread = pool.submit(blocking)
+        await asyncio.gather(started.wait(), thread_started.wait())
+        closed = pool.close(cancel_running=True)
         with self.assertRaises(asyncio.CancelledError):
             await running
+        # A thread cannot be interrupted: it runs to its end, and what it returned is dropped
+        self.assertFalse(in_thread.done())
+        release.set()
+        with self.assertRaises(asyncio.CancelledError):
+            await in_thread
+        await closed
         self.assertEqual(pool.running, 0)
+        self.assertEqual(pool.pool.props.cancelled, 2)
 
     async def test_exception_in_block(self):
         """A block of `async with` that raises discards the queued jobs and cancels the running

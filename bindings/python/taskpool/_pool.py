@@ -505,6 +505,12 @@ class Pool:
         return self._gpool.get_queue_capacity()
 
     @property
+    def pool(self):
+        """The `TaskPool.Pool` underneath: its counters (`pool.pool.props.succeeded`, `failed`,
+        `cancelled`, `timed_out`), `hold()` and `unhold()`, signals and the rest of its API."""
+        return self._gpool
+
+    @property
     def jobs(self):
         """The jobs submitted with a `label=` that are in the pool, queued or running.
 
