@@ -145,10 +145,12 @@ class Pool:
     `fixed-priority`, `autoscale-simple`, `autoscale-lifo`,
     `autoscale-priority`, or a kind of a strategy plugin. The options are the
     pool's keyfile keys with `_` for `-` (`size=`, `min_size=`, `max_size=`,
-    `queue_capacity=`, `default_weight=`, `plugin_path=`…), times in seconds
-    (`scale_interval=`, `idle_timeout=`), and the seed's names (`init_size=`,
-    `queue_maxsize=`, `auto_scale_interval=`, `executor=`, `loop=`). An option
-    the kind does not take raises `taskpool.ConfigError`.
+    `queue_capacity=`, `default_weight=`, `gates=`, `plugin_path=`…), times in
+    seconds (`scale_interval=`, `idle_timeout=`, and `queue_timeout=` and
+    `run_timeout=`, every job's unless its submission gives its own), and the
+    seed's names (`init_size=`, `queue_maxsize=`, `auto_scale_interval=`,
+    `executor=`, `loop=`). An option the kind does not take raises
+    `taskpool.ConfigError`.
 
     `executor=` is a `concurrent.futures.Executor` that runs the plain
     functions submitted to the pool, as in the seed; without one they run on
