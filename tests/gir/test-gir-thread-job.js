@@ -3,11 +3,8 @@
 // A thread job written in JavaScript, submitted through introspection (raw GI, without
 // taskpool.js): GJS runs JavaScript on its main thread only, so it refuses to call the job on
 // the pool's worker thread and the job never completes its task. That must fail the job with a
-// clear GLib.Error — never crash the process — and free the worker.
-//
-// Known to fail with libtaskpool 1.4 (registered with should_fail): the job's data, which GJS
-// must release on its own thread, is released on the worker thread when the worker drops the
-// job's task, and the process dies there (SIGSEGV in GJS).
+// clear GLib.Error — never crash the process — and free the worker. The job's data, which GJS
+// can release only on its own thread, is released on the pool's context, not on the worker.
 
 imports.gi.versions.GLib = '2.0';
 imports.gi.versions.TaskPool = '1.0';
