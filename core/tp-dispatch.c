@@ -169,6 +169,7 @@ tp_pool_source_dispatch (GSource     *source,
     {
       tp_pool_expire_gate_timers_locked (self, now);
       tp_pool_fill_locked (self, NULL);
+      tp_pool_consult_if_waiting_locked (self);
       refused = self->gate_failed;
       self->gate_failed = (TpJobList) { NULL, NULL, 0 };
       tp_pool_update_source_locked (self);
@@ -365,11 +366,17 @@ tp_pool_release_locked (TpPool  *self,
 
   if (self->n_queued > 0 && !self->held)
     {
+      guint idle = self->idle.count;
+
       /* The worker takes the next job at once: it is not idle, and its
        * stamp is never read */
       tp_idle_ring_push_newest (&self->idle, 0);
       tp_pool_fill_locked (self, keep);
-      return;
+      if (G_LIKELY (self->idle.count == idle))
+        return;
+      /* The gates let no queued job start: the worker, the newest idle one
+       * since workers are taken newest first, is idle from now */
+      tp_idle_ring_pop_newest (&self->idle);
     }
   tp_idle_ring_push_newest (&self->idle, tp_pool_idle_stamp (self));
   if (self->scale_vt->decide != NULL && self->n_workers > self->limits.min_size)

@@ -192,6 +192,29 @@ tp_pool_completion_source_new (TpPool *self)
 
 /* Workers {{{ */
 
+static gboolean
+tp_pool_lost_task_cb (gpointer data)
+{
+  return G_SOURCE_REMOVE;
+}
+
+/* A thread job that returned without completing its task is lost: the
+ * task's finalization reports it and releases the job's data, which a
+ * binding can release only on its own thread (GJS, whose job was never
+ * called on this one). The worker's reference, the last, goes on the pool's
+ * context, as a delivered job's does. */
+static void
+tp_pool_drop_lost_task (TpPool *self,
+                        GTask  *task)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_static_name (source, "[taskpool] lost thread job");
+  g_source_set_callback (source, tp_pool_lost_task_cb, task, g_object_unref);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
 /* The body of every worker thread: runs thread jobs back to back while the
  * queue holds thread jobs for this worker. */
 static void
@@ -237,8 +260,8 @@ tp_pool_run_thread_jobs (TpJob *job)
         }
       else
         {
-          /* May finalize the task: a lost job reports itself */
-          g_object_unref (task);
+          /* A lost job reports itself when its task is finalized */
+          tp_pool_drop_lost_task (self, task);
         }
       job = next;
     }

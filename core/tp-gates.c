@@ -631,6 +631,7 @@ tp_pool_gate_woken (gpointer data)
   for (guint i = 0; i < channels->len; i++)
     tp_gate_channel_reoffer (channels->pdata[i]);
   tp_pool_fill_locked (self, NULL);
+  tp_pool_consult_if_waiting_locked (self);
   tp_pool_unlock (self);
 
   tp_pool_run_ready (self);

@@ -720,9 +720,15 @@ tp_job_task_finalized (gpointer data)
   tp_pool_unlock (self);
 
   tp_job_disconnect_cancel (job);
-  tp_job_deliver (job, NULL, g_error_new_literal (TP_POOL_ERROR, TP_POOL_ERROR_JOB_LOST,
-                                                  "The job dropped its GTask without "
-                                                  "completing it"), NULL);
+  tp_job_deliver (job, NULL,
+                  g_error_new_literal (TP_POOL_ERROR, TP_POOL_ERROR_JOB_LOST,
+                                       job->in_thread
+                                       ? "The thread job returned without completing its "
+                                         "GTask (a job written in a language that runs no "
+                                         "code on other threads, such as JavaScript in GJS, "
+                                         "is never called there: submit it as an async job)"
+                                       : "The job dropped its GTask without completing it"),
+                  NULL);
 }
 
 /* Completes a job that never ran with an error of the pool's. A job with a

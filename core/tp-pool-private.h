@@ -187,6 +187,14 @@ tp_pool_is_closing_locked (TpPool *self)
   return self->state == TP_POOL_CLOSING || self->state == TP_POOL_CLOSED;
 }
 
+/* Whether a queued job may start when a worker is free: not while the
+ * pool is held, nor while a gate holds every job */
+static inline gboolean
+tp_pool_may_start_locked (TpPool *self)
+{
+  return !self->held && self->n_closed_gates == 0;
+}
+
 /* The only way to take the pool's mutex */
 static inline void
 tp_pool_lock (TpPool *self)
@@ -329,6 +337,7 @@ gint64      tp_pool_idle_stamp             (TpPool        *self);
 void        tp_pool_set_target_locked      (TpPool        *self,
                                             guint          target);
 void        tp_pool_consult_locked         (TpPool        *self);
+void        tp_pool_consult_if_waiting_locked (TpPool     *self);
 
 /* A new submission's record. An async job submitted from another context
  * than the pool's is deferred: it gets its task only when it starts, on the

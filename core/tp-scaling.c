@@ -73,12 +73,15 @@ tp_pool_fill_stats_locked (TpPool       *self,
   stats->size = self->n_workers;
   stats->target = self->target;
   stats->running = self->running;
-  stats->waiting = self->n_queued;
+  /* Jobs that no worker could start now (the pool held, a gate holding
+   * every job) are no reason to grow */
+  stats->waiting = tp_pool_may_start_locked (self) ? self->n_queued : 0;
   stats->backlog = self->backlog.length;
   stats->idle_workers = self->idle.count;
   stats->min_size = self->limits.min_size;
   stats->max_size = self->limits.max_size;
-  stats->oldest_wait_us = self->waiting_since > 0 ? stats->now - self->waiting_since : 0;
+  stats->oldest_wait_us = stats->waiting > 0 && self->waiting_since > 0
+                           ? stats->now - self->waiting_since : 0;
   stats->longest_idle_us = self->idle.count > 0 ? stats->now - oldest_idle : 0;
   stats->submitted = self->next_sequence;
   stats->completed = self->completed;
@@ -113,6 +116,16 @@ tp_pool_next_check (TpPool   *self,
   if (unchanged)
     delay_us = MAX (delay_us, TP_CONSULT_MIN_DELAY_US);
   return delay_us > G_MAXINT64 - now ? G_MAXINT64 : now + delay_us;
+}
+
+/* Queued jobs that may start now wait for a worker, after something let
+ * them start again (a gate opened): the scaler may want the pool larger */
+void
+tp_pool_consult_if_waiting_locked (TpPool *self)
+{
+  if (self->n_queued > 0 && self->idle.count == 0 && tp_pool_may_start_locked (self) &&
+      self->target < self->limits.max_size)
+    tp_pool_consult_locked (self);
 }
 
 /* Asks the scaling strategy for a size and applies it, again while its

@@ -1434,6 +1434,56 @@ test_rate_pool_wide_waiting (void)
 }
 
 static void
+size_seen_cb (TpPool     *pool,
+              GParamSpec *pspec,
+              guint      *largest)
+{
+  *largest = MAX (*largest, tp_pool_get_size (pool));
+}
+
+static void
+test_rate_pool_wide_autoscale (void)
+{
+  g_autofree char *group = g_strdup_printf ("kind=autoscale-simple\nmin-size=1\nmax-size=8\n"
+                                            "idle-timeout-ms=0\nscale-interval-ms=1\n"
+                                            "gates=rate\nrate-limit=2\nrate-interval-ms=%u\n",
+                                            HOUR_MS);
+  g_autoptr(TpPool) pool = limits_pool_new (group);
+  TpTestLog log;
+  guint largest = tp_pool_get_size (pool);
+
+  g_test_summary ("An autoscale pool whose rate gate holds every job does not grow for jobs "
+                  "no worker could start, and its idle workers retire while the jobs wait");
+  tp_test_log_init (&log);
+  g_signal_connect (pool, "notify::size", G_CALLBACK (size_seen_cb), &largest);
+
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("j%u", i);
+
+      tp_test_submit (pool, &log, name, TP_TEST_JOB_RETURN, 0, 0, NULL);
+    }
+  size_seen_cb (pool, NULL, &largest);
+  /* Two jobs start; the pool may grow once more before the gate refuses the
+   * third, and never for the three behind it */
+  g_assert_cmpuint (largest, <=, 3);
+  tp_test_wait_count (&log.callbacks, 2);
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, 4);
+
+  /* Nothing runs, nothing can start: the pool shrinks to min-size */
+  while (tp_pool_get_size (pool) > 1)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (tp_pool_get_running (pool), ==, 0);
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, 4);
+  g_assert_cmpuint (largest, <=, 3);
+
+  tp_test_pool_close (pool, TP_CLOSE_DISCARD_QUEUED);
+  g_assert_cmpuint (log.callbacks, ==, 6);
+  g_assert_cmpuint (log.closed, ==, 4);
+  tp_test_log_clear (&log);
+}
+
+static void
 test_rate_and_per_key (gconstpointer data)
 {
   const char *gates = data;
@@ -1658,6 +1708,7 @@ main (int   argc,
   g_test_add_func ("/limits/rate/per-key/window", test_rate_per_key_window);
   g_test_add_func ("/limits/rate/per-key/head-of-line", test_rate_per_key_head_of_line);
   g_test_add_func ("/limits/rate/pool-wide/waiting", test_rate_pool_wide_waiting);
+  g_test_add_func ("/limits/rate/pool-wide/autoscale", test_rate_pool_wide_autoscale);
   g_test_add_data_func ("/limits/rate-per-key/rate-first", "rate;per-key", test_rate_and_per_key);
   g_test_add_data_func ("/limits/rate-per-key/per-key-first", "per-key;rate",
                         test_rate_and_per_key);

@@ -230,11 +230,15 @@ struct _TpScaleLimits
  * @size: live workers
  * @target: the size the pool is heading for
  * @running: jobs executing
- * @waiting: jobs waiting for a worker in the queue (not counting @backlog)
+ * @waiting: jobs waiting for a worker in the queue (not counting @backlog),
+ *   that a worker could start now: 0 while the pool is held or one of its
+ *   gates holds every job, and never the jobs a gate holds by their key.
+ *   A scaler that grows for @waiting grows only for jobs it can help
  * @idle_workers: live workers without a job
  * @min_size: lower bound of the size
  * @max_size: upper bound of the size
- * @oldest_wait_us: how long the oldest queued job has waited, 0 when none waits
+ * @oldest_wait_us: how long the oldest queued job has waited, 0 when @waiting
+ *   is 0
  * @longest_idle_us: how long the longest-idle worker has been idle, 0 when none is idle
  * @submitted: jobs accepted since the pool started
  * @completed: jobs that left a worker since the pool started

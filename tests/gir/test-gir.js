@@ -5,7 +5,11 @@
 // and the order of a one-worker priority pool.
 //
 // GJS runs JavaScript on the main thread only: a thread job written in JavaScript would be
-// called on a worker thread, which GJS refuses, so this test submits no thread jobs.
+// called on a worker thread, which GJS refuses, so this test submits no thread jobs
+// (test-gir-thread-job.js does).
+//
+// A pool made with `new TaskPool.Pool({kind: …})`, GJS's way to construct, is never init()ed:
+// it initializes itself at start(), or fails there with a GLib.Error; nothing crashes before.
 //
 // GJS notes: the job is job(task, pool, cancellable) — job_data is the closure GJS keeps, so
 // data reaches the job through JavaScript's own closures; a job completes its task with
@@ -15,7 +19,7 @@
 imports.gi.versions.GLib = '2.0';
 imports.gi.versions.Gio = '2.0';
 imports.gi.versions.TaskPool = '1.0';
-const {GLib, TaskPool} = imports.gi;
+const {GLib, GObject, TaskPool} = imports.gi;
 const System = imports.system;
 
 const KINDS = ['fixed-simple', 'fixed-lifo', 'fixed-priority',
@@ -76,6 +80,127 @@ class Results {
 function isNotAccepting(error) {
     return error instanceof GLib.Error &&
         error.matches(TaskPool.PoolError, TaskPool.PoolError.NOT_ACCEPTING);
+}
+
+function isPoolError(error, code) {
+    return error instanceof GLib.Error && error.matches(TaskPool.PoolError, code);
+}
+
+// What a tool that dumps a pool's properties reads
+function readEveryProperty(pool) {
+    const values = {};
+    for (const spec of GObject.Object.list_properties.call(TaskPool.Pool)) {
+        if (spec.flags & GObject.ParamFlags.READABLE)
+            values[spec.name] = pool[spec.name.replace(/-/g, '_')];
+    }
+    return values;
+}
+
+function closeWith(pool, flags, what) {
+    const closed = [];
+    pool.close_async(flags, null, (p, res) => closed.push(p.close_finish(res)));
+    iterateUntil(() => closed.length > 0);
+    check(same(closed, [true]) && pool.closed, `${what}: closed`);
+}
+
+function scaleAsyncFails(pool, what) {
+    const scaled = [];
+    pool.scale_async(1, null, (p, res) => {
+        try {
+            scaled.push(p.scale_finish(res));
+        } catch (e) {
+            scaled.push(e);
+        }
+    });
+    iterateUntil(() => scaled.length > 0);
+    check(isPoolError(scaled[0], TaskPool.PoolError.NOT_ACCEPTING),
+        `${what}: scale_async fails with NOT_ACCEPTING`);
+}
+
+function testUninitializedPoolRuns() {
+    const pool = new TaskPool.Pool({kind: 'fixed-priority', size: 2});
+    const values = readEveryProperty(pool);
+    check(Object.keys(values).length >= 21 && values.kind === 'fixed-priority',
+        'uninitialized: every property reads');
+    check(values.size === 2 && pool.size === 2 && pool.get_size() === 2,
+        'uninitialized: size reads the size it starts with');
+    check(values.running === 0 && values.waiting === 0 && values.submitted === 0,
+        'uninitialized: no job');
+    check(pool.start(), 'uninitialized: start initializes the pool');
+    const blocked = [];
+    const results = new Results();
+    pool.submit_async(task => blocked.push(task), null, results.callback);
+    pool.submit_async(task => blocked.push(task), null, results.callback);
+    iterateUntil(() => blocked.length === 2);
+    for (const weight of [3, 1, 2]) {
+        pool.submit_full_async(TaskPool.SubmitFlags.DEFAULT, weight,
+            task => task.return_value(weight), null, results.callback);
+    }
+    check(pool.running === 2 && pool.waiting === 3, 'uninitialized: at most 2 run at once');
+    readEveryProperty(pool);
+    blocked[0].return_value('first');
+    iterateUntil(() => results.count() === 4);
+    blocked[1].return_value('second');
+    iterateUntil(() => results.count() === 5);
+    check(same(results.values.slice(0, 4), ['first', 1, 2, 3]) && results.errors.length === 0,
+        'uninitialized: jobs run, smallest weight first');
+    closeWith(pool, TaskPool.CloseFlags.DRAIN, 'uninitialized');
+    check(readEveryProperty(pool).succeeded === 5, 'uninitialized: 5 succeeded');
+}
+
+function testUninitializedBadKind() {
+    const pool = new TaskPool.Pool({kind: 'no-such-kind'});
+    check(readEveryProperty(pool).kind === 'no-such-kind', 'bad kind: every property reads');
+    for (const attempt of [1, 2]) {
+        let error = null;
+        try {
+            pool.start();
+        } catch (e) {
+            error = e;
+        }
+        check(isPoolError(error, TaskPool.PoolError.PLUGIN) &&
+            error.message.includes('no-such-kind'),
+        `bad kind: start ${attempt} throws the GLib.Error naming the kind`);
+    }
+    const results = new Results();
+    pool.submit_async(asyncJob('never'), null, results.callback);
+    iterateUntil(() => results.count() === 1);
+    check(isNotAccepting(results.errors[0]), 'bad kind: submissions fail with NOT_ACCEPTING');
+    scaleAsyncFails(pool, 'bad kind');
+    closeWith(pool, TaskPool.CloseFlags.DISCARD_QUEUED | TaskPool.CloseFlags.CANCEL_RUNNING,
+        'bad kind');
+    readEveryProperty(pool);
+}
+
+function testUninitializedEntryPoints() {
+    const flags = TaskPool.CloseFlags;
+    for (const closeFlags of [flags.DRAIN, flags.DISCARD_QUEUED,
+        flags.DISCARD_QUEUED | flags.CANCEL_RUNNING]) {
+        const what = `never started, close ${closeFlags}`;
+        const pool = new TaskPool.Pool({kind: 'autoscale-simple', min_size: 1, max_size: 4});
+        readEveryProperty(pool);
+        check(pool.size === 1 && pool.scale(2) === 3 && pool.size === 3,
+            `${what}: scale sets the size it starts with`);
+        scaleAsyncFails(pool, what);
+        pool.hold();
+        check(pool.held, `${what}: held`);
+        pool.unhold();
+        check(pool.get_jobs().get_n_items() === 0, `${what}: no labelled job`);
+        const results = new Results();
+        pool.submit_async(asyncJob('never'), null, results.callback);
+        iterateUntil(() => results.count() === 1);
+        check(isNotAccepting(results.errors[0]), `${what}: submission fails`);
+        closeWith(pool, closeFlags, what);
+        let error = null;
+        try {
+            pool.start();
+        } catch (e) {
+            error = e;
+        }
+        check(error instanceof GLib.Error, `${what}: a closed pool does not start`);
+        const values = readEveryProperty(pool);
+        check(values.submitted === 1 && values.failed === 1, `${what}: counted`);
+    }
 }
 
 function newPool(kind) {
@@ -167,5 +292,8 @@ testKindsJobsAndWeights();
 testScale();
 testPauseAndCloseRefuse();
 testPriorityOrder();
+testUninitializedPoolRuns();
+testUninitializedBadKind();
+testUninitializedEntryPoints();
 print(`1..${checks}`);
 System.exit(failures === 0 ? 0 : 1);

@@ -2,9 +2,11 @@
 //
 // The GJS module taskpool.js (suite `gir`, run with `gjs -m`): Promises from submit(), a job
 // that throws rejects at once with what it threw, the six kinds, order, bound, pause, scale and
-// close. Nothing sleeps to wait: the test awaits Promises that jobs settle, and checks order and
-// counts, never durations.
+// close, the options of a job (key, weight, queueTimeout, runTimeout, label), and thread jobs
+// refused at submission. Nothing sleeps to wait: the test awaits Promises that jobs settle,
+// and checks order and counts, never durations.
 
+import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import System from 'system';
 
@@ -243,6 +245,211 @@ function testRefused() {
     return pool.close();
 }
 
+function isIOError(error, code) {
+    return error instanceof GLib.Error && error.matches(Gio.IOErrorEnum, code);
+}
+
+// A job that waits until the pool cancels it, and then rejects
+function untilCancelled(onCancel = () => {}) {
+    return cancellable => new Promise((resolve, reject) => {
+        cancellable.connect(() => {
+            onCancel();
+            reject(new Error('stopped'));
+        });
+    });
+}
+
+async function testKeyPerKeyGate() {
+    const pool = new Pool('fixed-simple', {size: 4, gates: ['per-key'], perKeyLimit: 1});
+    pool.start();
+    const running = {a: 0, b: 0};
+    const most = {a: 0, b: 0};
+    const release = deferred();
+    const startedB = deferred();
+    const job = key => () => {
+        running[key]++;
+        most[key] = Math.max(most[key], running[key]);
+        if (key === 'b')
+            startedB.resolve();
+        return release.promise.then(() => {
+            running[key]--;
+            return key;
+        });
+    };
+    const jobs = [1, 2, 3].map(() => pool.submit(job('a'), {key: 'a'}));
+    jobs.push(pool.submit(job('b'), {key: 'b'}));
+    await startedB.promise;
+    check(same(running, {a: 1, b: 1}) && pool.waiting === 2,
+        'key: one job of a key runs at once under per-key; another key does not wait');
+    release.resolve();
+    check(same(await Promise.all(jobs), ['a', 'a', 'a', 'b']) && same(most, {a: 1, b: 1}),
+        'key: every job ran, one of each key at a time');
+    await pool.close();
+}
+
+// Runs the submissions [name, options] on a pool of one worker, queued behind a job that holds
+// it; resolves to the order in which they ran
+async function orderOf(pool, submissions) {
+    const ran = [];
+    const holder = await holding(pool);
+    const jobs = submissions.map(([name, how]) => pool.submit(() => ran.push(name), how));
+    holder.release.resolve();
+    await Promise.all([holder.job, ...jobs]);
+    return ran;
+}
+
+async function testKeyFairAndWeight() {
+    let pool = new Pool('fixed-fair', {size: 1});
+    pool.start();
+    const order = await orderOf(pool, [['a1', {key: 'a'}], ['a2', {key: 'a'}],
+        ['a3', {key: 'a'}], ['b1', {key: 'b'}], ['b2', {key: 'b'}]]);
+    check(same(order.slice(0, 2), ['a1', 'b1']) &&
+        same(order.filter(name => name[0] === 'a'), ['a1', 'a2', 'a3']),
+    `key: the fair queue takes keys in turn (${order})`);
+    await pool.close();
+
+    pool = new Pool('fixed-priority', {size: 1});
+    pool.start();
+    check(same(await orderOf(pool, [['5', {weight: 5, key: 'x'}],
+        ['1', {weight: 1, queueTimeout: 60000}], ['default', {label: 'default weight'}],
+        ['2', {weight: 2}]]), ['1', '2', 'default', '5']),
+    'weight: with other options, a priority pool runs the smallest first');
+    await pool.close();
+}
+
+async function testQueueTimeout() {
+    const pool = new Pool('fixed-simple', {size: 1});
+    pool.start();
+    const holder = await holding(pool);
+    const ran = [];
+    const late = pool.submit(() => ran.push('late'), {queueTimeout: 5});
+    const patient = pool.submit(() => ran.push('patient'), {queueTimeout: 3600000});
+    check(isPoolError(await rejection(late), TaskPool.PoolError.TIMED_OUT),
+        'queueTimeout: a job not started in time rejects with TaskPool.PoolError.TIMED_OUT');
+    check(pool.waiting === 1, 'queueTimeout: the late job left the queue');
+    holder.release.resolve();
+    await Promise.all([holder.job, patient]);
+    check(same(ran, ['patient']) && pool.pool.timed_out === 1,
+        'queueTimeout: the late job never ran, and counts as timed out');
+    await pool.close();
+}
+
+async function testRunTimeout() {
+    const pool = new Pool('fixed-simple', {size: 2});
+    pool.start();
+    let stopped = 0;
+    const error = await rejection(pool.submit(untilCancelled(() => stopped++), {runTimeout: 5}));
+    check(isIOError(error, Gio.IOErrorEnum.TIMED_OUT) && stopped === 1,
+        'runTimeout: the pool cancels the job\'s cancellable; it rejects with TIMED_OUT');
+
+    // A job that ignores its cancellable settles late: its value is dropped
+    const started = deferred();
+    const release = deferred();
+    const ignoring = pool.submit(() => {
+        started.resolve();
+        return release.promise.then(() => 'too late');
+    }, {runTimeout: 10});
+    await started.promise;
+    // Started later with the same timeout: once it timed out, so has the first one
+    check(isIOError(await rejection(pool.submit(untilCancelled(), {runTimeout: 10})),
+        Gio.IOErrorEnum.TIMED_OUT), 'runTimeout: a second job times out');
+    release.resolve();
+    check(isIOError(await rejection(ignoring), Gio.IOErrorEnum.TIMED_OUT),
+        'runTimeout: a job that settles after its run timeout rejects with TIMED_OUT');
+    check(await pool.submit(() => 42, {runTimeout: 60000}) === 42,
+        'runTimeout: a job within its timeout resolves');
+    check(pool.pool.timed_out === 3 && pool.pool.succeeded === 1, 'runTimeout: counted');
+    await pool.close();
+}
+
+async function testLabelAndCancel() {
+    const pool = new Pool('fixed-simple', {size: 1});
+    pool.start();
+    const started = deferred();
+    const running = pool.submit(cancellable => {
+        started.resolve();
+        return untilCancelled()(cancellable);
+    }, {label: 'first.iso', key: 'mirror'});
+    const queued = pool.submit(() => 'never', {label: 'second.iso'});
+    await started.promise;
+    const jobs = pool.jobs;
+    const infos = [0, 1].map(i => jobs.get_item(i));
+    check(jobs.get_n_items() === 2 &&
+        same(infos.map(info => [info.label, info.key]),
+            [['first.iso', 'mirror'], ['second.iso', null]]) &&
+        infos[0].state === TaskPool.JobState.RUNNING,
+    'label: pool.jobs lists the labelled jobs');
+    const outcomes = [rejection(queued), rejection(running)];
+    infos[1].cancel();
+    check(isIOError(await outcomes[0], Gio.IOErrorEnum.CANCELLED),
+        'label: JobInfo.cancel() on a queued job rejects it with CANCELLED');
+    infos[0].cancel();
+    check(isIOError(await outcomes[1], Gio.IOErrorEnum.CANCELLED),
+        'label: JobInfo.cancel() on a running job cancels its cancellable: CANCELLED');
+
+    // close({cancelRunning}) cancels the cancellable of a running job without options too
+    const started2 = deferred();
+    const plain = pool.submit(cancellable => {
+        started2.resolve();
+        return untilCancelled()(cancellable);
+    });
+    await started2.promise;
+    const plainOutcome = rejection(plain);
+    await pool.close({cancelRunning: true});
+    check(isIOError(await plainOutcome, Gio.IOErrorEnum.CANCELLED),
+        'close({cancelRunning: true}) rejects running jobs with CANCELLED');
+    check(pool.jobs.get_n_items() === 0, 'label: no job is left listed');
+}
+
+function testOptionsRefused() {
+    const pool = new Pool();
+    pool.start();
+    const refused = [
+        [TypeError, {queueTimeout: '5'}], [TypeError, {runTimeout: true}],
+        [TypeError, {runTimeout: null}], [TypeError, {key: 1}], [TypeError, {label: {}}],
+        [TypeError, {weight: 1.5}], [TypeError, {noWait: 'yes'}], [TypeError, {timeout: 5}],
+        [TypeError, {queue_timeout: 5}], [TypeError, null], [TypeError, 'key'],
+        [RangeError, {key: 'a\0b'}], [RangeError, {weight: 2 ** 40}],
+    ];
+    for (const name of ['queueTimeout', 'runTimeout']) {
+        for (const value of [0, -1, -0.5, NaN, Infinity, -Infinity, 2 ** 32])
+            refused.push([RangeError, {[name]: value}]);
+    }
+    for (const [type, how] of refused) {
+        let error = null;
+        try {
+            pool.submit(() => 1, how);
+        } catch (e) {
+            error = e;
+        }
+        check(error instanceof type, `${JSON.stringify(how)} (${how?.queueTimeout ??
+            how?.runTimeout}): ${type.name} at submission (${error})`);
+    }
+    let error = null;
+    try {
+        pool.submit(() => 1, {inThread: true});
+    } catch (e) {
+        error = e;
+    }
+    check(error instanceof Error && /main thread/.test(error.message),
+        `inThread: refused at submission with a clear Error (${error?.message})`);
+    check(pool.waiting === 0 && pool.running === 0 && pool.pool.submitted === 0,
+        'nothing was submitted');
+    return pool.close();
+}
+
+async function testSmallAndLargeTimeouts() {
+    const pool = new Pool();
+    pool.start();
+    check(await pool.submit(() => 1, {queueTimeout: TIMEOUT_MAX, runTimeout: 0.4}) === 1,
+        'the largest timeout is taken, and a sub-millisecond one (1 ms)');
+    check(await pool.submit(() => 2, {queueTimeout: 3600000, key: ''}) === 2,
+        'an empty key is a key');
+    await pool.close();
+}
+
+const TIMEOUT_MAX = 2 ** 32 - 1;
+
 await testKinds();
 const thrown = new RangeError('boom');
 await testThrowRejectsAtOnce('a job that throws', () => {
@@ -263,5 +470,12 @@ await testOrder('autoscale-priority', [1, 3, 5, 4, 2, 0]);
 await testPauseScaleClose();
 await testQueueCapacity();
 await testRefused();
+await testKeyPerKeyGate();
+await testKeyFairAndWeight();
+await testQueueTimeout();
+await testRunTimeout();
+await testLabelAndCancel();
+await testOptionsRefused();
+await testSmallAndLargeTimeouts();
 print(`1..${checks}`);
 System.exit(failures === 0 ? 0 : 1);

@@ -11,6 +11,7 @@
 import asyncio
 import concurrent.futures
 import contextvars
+import fractions
 import functools
 import gc
 import os
@@ -22,7 +23,7 @@ import warnings
 import taskpool
 from taskpool import _jobs
 
-from gi.repository import GLib, TaskPool  # noqa: E402 - taskpool required the versions
+from gi.repository import Gio, GLib, TaskPool  # noqa: E402 - taskpool required the versions
 
 KINDS = ['fixed-simple', 'fixed-lifo', 'fixed-priority',
          'autoscale-simple', 'autoscale-lifo', 'autoscale-priority']
@@ -34,7 +35,6 @@ SEED_CLASSES = {
     'AioAutoScaleTaskPoolLifo': 'autoscale-lifo',
     'AioAutoScaleTaskPoolPriority': 'autoscale-priority',
 }
-HAS_JOB_OPTIONS = hasattr(TaskPool, 'JobOptions')
 # A guard against a broken bound, never a wait: a barrier that breaks fails the test
 BARRIER_TIMEOUT = 60
 
@@ -341,20 +341,6 @@ class JobTest(PoolTestCase):
             await pool.submit(one, func_kwargs={'a': 3})
         self.assertEqual(calls, [(1, 2), 3])
 
-    async def test_job_options_wait_for_libtaskpool_1_2(self):
-        """key=, queue_timeout= and run_timeout= are refused, never ignored, without TpJobOptions"""
-        if HAS_JOB_OPTIONS:
-            self.skipTest('this libtaskpool has job options')
-        async with taskpool.Pool() as pool:
-            for options in ({'key': 'host'}, {'queue_timeout': 1.5}, {'run_timeout': 2},
-                            {'key': 'a', 'run_timeout': 1}):
-                with self.subTest(options=options):
-                    with self.assertRaisesRegex(TypeError, 'TaskPool.JobOptions'):
-                        pool.submit(answer, **options)
-                    with self.assertRaisesRegex(TypeError, 'TaskPool.JobOptions'):
-                        pool.submit_nowait(answer, **options)
-            self.assertEqual(pool.waiting, 0)
-
     async def test_contextvars(self):
         """A coroutine job runs in a copy of its submitter's context, as asyncio.create_task()"""
         var = contextvars.ContextVar('var', default='unset')
@@ -394,6 +380,350 @@ class JobTest(PoolTestCase):
         async with taskpool.Pool(size=2) as pool:
             results = await asyncio.gather(*(pool.submit(timeout_then_group) for _ in range(6)))
         self.assertEqual(results, [(True, [0, 1, 2], 0)] * 6)
+
+
+class JobOptionsTest(PoolTestCase):
+    """key=, weight=, queue_timeout=, run_timeout= and label= through TaskPool.JobOptions"""
+
+    @staticmethod
+    async def order_of(pool, submissions):
+        """Runs `submissions` (name, options) on a pool of one worker, queued behind a job
+        that holds it; returns the order in which they ran"""
+        ran = []
+
+        async def record(name):
+            ran.append(name)
+
+        blocker, release = await PoolTestCase.holding(pool)
+        jobs = [pool.submit(record, func_args=[name], **options) for name, options in submissions]
+        release.set()
+        await asyncio.gather(blocker, *jobs)
+        return ran
+
+    async def test_key_per_key_gate(self):
+        """Jobs of one key run one at a time under a per-key gate; other keys do not wait"""
+        running = {'a': 0, 'b': 0}
+        most = {'a': 0, 'b': 0}
+        release = asyncio.Event()
+        started_b = asyncio.Event()
+
+        async def job(key):
+            running[key] += 1
+            most[key] = max(most[key], running[key])
+            if key == 'b':
+                started_b.set()
+            await release.wait()
+            running[key] -= 1
+            return key
+
+        async with taskpool.Pool(size=4, gates=['per-key'], per_key_limit=1) as pool:
+            jobs = [pool.submit(job, func_args=['a'], key='a') for _ in range(3)]
+            jobs.append(pool.submit(job, func_args=['b'], key='b'))
+            await started_b.wait()  # behind two waiting jobs of key a
+            self.assertEqual(running, {'a': 1, 'b': 1})
+            self.assertEqual(pool.waiting, 2)
+            release.set()
+            self.assertEqual(await asyncio.gather(*jobs), ['a', 'a', 'a', 'b'])
+        self.assertEqual(most, {'a': 1, 'b': 1})
+
+    async def test_key_fair_queue(self):
+        """The fair queue takes keys in turn, each key in submission order"""
+        async with taskpool.Pool('fixed-fair', size=1) as pool:
+            order = await self.order_of(pool, [
+                ('a1', {'key': 'a'}), ('a2', {'key': 'a'}), ('a3', {'key': 'a'}),
+                ('b1', {'key': 'b'}), ('b2', {'key': 'b'})])
+        self.assertEqual(order[:2], ['a1', 'b1'])
+        self.assertEqual([name for name in order if name[0] == 'a'], ['a1', 'a2', 'a3'])
+        self.assertEqual([name for name in order if name[0] == 'b'], ['b1', 'b2'])
+
+    async def test_weight_with_options(self):
+        """A weight given with other options orders a priority pool as without them"""
+        async with taskpool.AioFixedTaskPoolPriority(size=1) as pool:
+            order = await self.order_of(pool, [
+                ('5', {'weight': 5, 'key': 'x'}), ('1', {'weight': 1, 'queue_timeout': 60}),
+                ('default', {'label': 'default weight'}), ('2', {'weight': 2})])
+        self.assertEqual(order, ['1', '2', 'default', '5'])  # default_weight is 4
+
+    async def test_queue_timeout(self):
+        """A job not started within its queue timeout fails with QueueTimeout and never runs"""
+        ran = []
+
+        async def record():
+            ran.append('ran')
+
+        async with taskpool.Pool(size=1) as pool:
+            blocker, release = await self.holding(pool)
+            late = pool.submit(record, queue_timeout=0.005)
+            late_thread = pool.submit(ran.append, func_args=['thread'], queue_timeout=0.001)
+            patient = pool.submit(record, queue_timeout=3600)
+            for job in (late, late_thread):
+                with self.assertRaises(taskpool.QueueTimeout) as raised:
+                    await job
+                error = raised.exception
+                self.assertIsInstance(error, TimeoutError)
+                self.assertIsInstance(error, asyncio.TimeoutError)
+                self.assertIsInstance(error, taskpool.PoolError)
+                self.assertEqual(error.code, TaskPool.PoolError.TIMED_OUT)
+                self.assertIsInstance(error.__cause__, GLib.Error)
+                self.assertTrue(error.__cause__.matches(TaskPool.PoolError.quark(),
+                                                        TaskPool.PoolError.TIMED_OUT))
+            self.assertEqual(pool.waiting, 1)
+            release.set()
+            await asyncio.gather(blocker, patient)
+            self.assertEqual(ran, ['ran'])  # only the patient job
+            self.assertEqual(pool.pool.props.timed_out, 2)
+
+    # A run timeout starts when the job gets its worker, a moment before the worker first
+    # steps it: a timeout that passes in between fails the job before it ran a step. The tests
+    # of what a running job sees try longer timeouts until the job ran before its deadline.
+    RUN_TIMEOUTS = (0.002, 0.02, 0.2, 2, 20)
+
+    async def test_run_timeout_coroutine(self):
+        """A coroutine job past its run timeout gets CancelledError where it awaits; letting it
+        through fails the job with RunTimeout, and frees the worker"""
+        async def cancelling():
+            return asyncio.current_task().cancelling()
+
+        async with taskpool.Pool(size=1) as pool:
+            for timeout in self.RUN_TIMEOUTS:
+                seen = []
+
+                async def forever():
+                    seen.append('started')
+                    try:
+                        await asyncio.Event().wait()
+                    except asyncio.CancelledError:
+                        seen.append(asyncio.current_task().cancelling())
+                        raise
+
+                job = pool.submit(forever, run_timeout=timeout)
+                after = pool.submit(cancelling)
+                with self.assertRaises(taskpool.RunTimeout) as raised:
+                    await job
+                error = raised.exception
+                self.assertIsInstance(error, TimeoutError)
+                self.assertIsInstance(error, asyncio.TimeoutError)
+                self.assertNotIsInstance(error, taskpool.PoolError)
+                self.assertIsInstance(error.__cause__, GLib.Error)
+                self.assertTrue(error.__cause__.matches(Gio.io_error_quark(),
+                                                        Gio.IOErrorEnum.TIMED_OUT))
+                self.assertIsInstance(error.__context__, asyncio.CancelledError)
+                self.assertEqual(await after, 0)  # the worker's Task is not left cancelling
+                self.assertIn(seen, ([], ['started', 1]))
+                if seen:
+                    break
+            self.assertEqual(seen, ['started', 1])
+            self.assertEqual(await pool.submit(answer, run_timeout=60), 42)
+            attempts = self.RUN_TIMEOUTS.index(timeout) + 1
+            counts = [pool.pool.get_property(name) for name in ('timed-out', 'succeeded')]
+            self.assertEqual(counts, [attempts, attempts + 1])
+
+    async def test_run_timeout_job_decides(self):
+        """A coroutine job that catches the cancellation of its run timeout ends as it will,
+        as under asyncio.timeout()"""
+        async def partial(started):
+            started.append(True)
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                return 'partial'
+
+        async def other_error(started):
+            started.append(True)
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                raise LookupError('cleaning up failed')
+
+        async with taskpool.Pool(size=2) as pool:
+            for job, expected in ((partial, 'partial'), (other_error, LookupError)):
+                for timeout in self.RUN_TIMEOUTS:
+                    started = []
+                    try:
+                        result = await pool.submit(job, func_args=[started], run_timeout=timeout)
+                    except Exception as error:
+                        result = error
+                    if started:
+                        break
+                    self.assertIsInstance(result, taskpool.RunTimeout)
+                self.assertEqual(started, [True])
+                if isinstance(expected, str):
+                    self.assertEqual(result, expected)
+                else:
+                    self.assertIsInstance(result, expected)
+
+    async def test_cancelled_before_the_first_step(self):
+        """A coroutine job that the pool cancels once it has a worker, before its first step,
+        never runs: its cancellable is cancelled when the package gets it"""
+        ran = []
+
+        async def record():
+            ran.append('ran')
+
+        async def scale_and_cancel():
+            while pool.jobs.get_n_items() == 0:  # the list shows the job once it dispatched
+                await asyncio.sleep(0)
+            info = pool.jobs.get_item(0)
+            self.assertEqual(info.props.state, TaskPool.JobState.QUEUED)
+            # A new worker takes the job inside scale(); the pool calls the job on its
+            # context, once this step ends
+            pool.pool.scale(1)
+            self.assertEqual(pool.running, 2)
+            info.cancel()
+
+        async with taskpool.Pool(size=1) as pool:
+            first = pool.submit(scale_and_cancel)
+            job = pool.submit(record, label='cancelled at once')
+            await first
+            with self.assertRaises(asyncio.CancelledError):
+                await job
+        self.assertEqual(ran, [])
+        self.assertEqual(pool.pool.props.cancelled, 1)
+
+    async def test_run_timeout_thread(self):
+        """A thread job cannot be interrupted: one that ends after its run timeout has what it
+        returned or raised dropped, and its awaiter gets RunTimeout"""
+        async with taskpool.Pool(size=2) as pool:
+            started = asyncio.Event()
+            release = threading.Event()
+
+            def slow(result):
+                self.loop.call_soon_threadsafe(started.set)
+                release.wait(BARRIER_TIMEOUT)
+                if isinstance(result, Exception):
+                    raise result
+                return result
+
+            async def forever():
+                await asyncio.Event().wait()
+
+            for result in ('too late', ValueError('too late')):
+                with self.subTest(result=result):
+                    started.clear()
+                    release.clear()
+                    thread_job = pool.submit(slow, func_args=[result], run_timeout=0.01)
+                    await started.wait()
+                    # A job started later with the same timeout times out later: once it has,
+                    # the thread job's deadline has passed too
+                    with self.assertRaises(taskpool.RunTimeout):
+                        await pool.submit(forever, run_timeout=0.01)
+                    release.set()
+                    with self.assertRaises(taskpool.RunTimeout) as raised:
+                        await thread_job
+                    self.assertIsInstance(raised.exception.__context__, asyncio.CancelledError)
+                    self.assertIs(raised.exception.__context__.__context__,
+                                  result if isinstance(result, Exception) else None)
+            self.assertEqual(await pool.submit(add, func_args=[1, 2], run_timeout=60), 3)
+            self.assertEqual(pool.pool.props.timed_out, 4)
+
+    async def test_pool_timeouts(self):
+        """queue_timeout= and run_timeout= of the pool apply to every job without its own"""
+        async def forever():
+            await asyncio.Event().wait()
+
+        async with taskpool.Pool(size=1, run_timeout=0.005, queue_timeout=3600) as pool:
+            self.assertEqual(pool.pool.props.run_timeout, 5)
+            self.assertEqual(pool.pool.props.queue_timeout, 3600000)
+            with self.assertRaises(taskpool.RunTimeout):
+                await pool.submit(forever)
+            with self.assertRaises(taskpool.RunTimeout):
+                await pool.submit(forever, key='k')
+            self.assertEqual(await pool.submit(answer, run_timeout=3600), 42)
+
+    async def test_held(self):
+        """A pool made with held=True queues jobs and starts none until unheld"""
+        async with taskpool.Pool(size=2, held=True) as pool:
+            self.assertTrue(pool.pool.props.held)
+            jobs = [pool.submit(echo, func_args=[i]) for i in range(3)]
+            await asyncio.sleep(0)  # a turn of the loop: nothing starts
+            self.assertEqual((pool.running, pool.waiting), (0, 3))
+            pool.pool.unhold()
+            self.assertEqual(await asyncio.gather(*jobs), [0, 1, 2])
+
+    async def test_options_checked_at_submission(self):
+        """Options of the wrong type raise TypeError, values out of range ValueError, at once"""
+        async with taskpool.Pool() as pool:
+            for name in ('queue_timeout', 'run_timeout'):
+                for value in ('1', b'1', True, [1], 1j):
+                    with self.subTest(name=name, value=value):
+                        with self.assertRaises(TypeError):
+                            pool.submit(answer, **{name: value})
+                        with self.assertRaises(TypeError):
+                            pool.submit_nowait(answer, **{name: value})
+                for value in (0, 0.0, -1, -0.5, float('nan'), float('inf'), -float('inf'),
+                              2**32 / 1000, 10**400):
+                    with self.subTest(name=name, value=value):
+                        with self.assertRaisesRegex(ValueError, name):
+                            pool.submit(answer, **{name: value})
+                        with self.assertRaisesRegex(ValueError, name):
+                            pool.submit_nowait(answer, **{name: value})
+                with self.assertRaisesRegex(ValueError, name):
+                    taskpool.Pool(**{name: -1})
+                with self.assertRaises(TypeError):
+                    taskpool.Pool(**{name: '1'})
+            for name in ('key', 'label'):
+                for value in (1, b'host', ['a']):
+                    with self.subTest(name=name, value=value):
+                        with self.assertRaisesRegex(TypeError, name):
+                            pool.submit(answer, **{name: value})
+                with self.assertRaisesRegex(ValueError, name):
+                    pool.submit(answer, **{name: 'a\0b'})
+            with self.assertRaises(TypeError):
+                pool.submit(answer, key='a', weight=1.5)
+            self.assertEqual((pool.waiting, pool.running), (0, 0))
+            self.assertEqual(pool.pool.props.submitted, 0)
+            # The smallest and largest timeouts are taken: a sub-millisecond one is 1 ms
+            self.assertEqual(await pool.submit(answer, queue_timeout=2**32 / 1000 - 0.001,
+                                               run_timeout=4294967), 42)
+            self.assertEqual(await pool.submit(answer, key='', queue_timeout=3600,
+                                               run_timeout=fractions.Fraction(7200, 2)), 42)
+            tiny = pool.submit(answer, queue_timeout=1e-9)
+            try:
+                self.assertEqual(await tiny, 42)
+            except taskpool.QueueTimeout:  # 1 ms may pass before the job starts
+                pass
+
+    async def test_label(self):
+        """label= lists the job in pool.jobs while it is in the pool; JobInfo.cancel() cancels
+        it, running or queued, from any thread"""
+        seen = []
+
+        async def forever():
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                seen.append('cancelled')
+                raise
+
+        async with taskpool.Pool(size=1) as pool:
+            self.assertEqual(pool.jobs.get_n_items(), 0)
+            started = asyncio.Event()
+
+            async def first():
+                started.set()
+                await forever()
+
+            running = pool.submit(first, label='first.iso', key='mirror')
+            queued = pool.submit(answer, label='second.iso', weight=2)
+            unlabelled = pool.submit(answer)
+            await started.wait()
+            jobs = pool.jobs
+            infos = [jobs.get_item(i) for i in range(jobs.get_n_items())]
+            self.assertEqual([(info.props.label, info.props.key) for info in infos],
+                             [('first.iso', 'mirror'), ('second.iso', None)])
+            self.assertEqual([info.props.state for info in infos],
+                             [TaskPool.JobState.RUNNING, TaskPool.JobState.QUEUED])
+            infos[1].cancel()
+            with self.assertRaises(asyncio.CancelledError):
+                await queued
+            # From another thread: the job is interrupted on its loop
+            await self.loop.run_in_executor(None, infos[0].cancel)
+            with self.assertRaises(asyncio.CancelledError):
+                await running
+            self.assertEqual(seen, ['cancelled'])
+            self.assertEqual(await unlabelled, 42)
+            self.assertEqual(pool.pool.props.cancelled, 2)
+        self.assertEqual(pool.jobs.get_n_items(), 0)
 
 
 class ExceptionTest(PoolTestCase):
@@ -790,7 +1120,8 @@ class CancelAndCloseTest(PoolTestCase):
         self.assertEqual(running.result(), 'held')
 
     async def test_close_cancels_running(self):
-        """close(cancel_running=True) cancels running coroutine jobs too"""
+        """close(cancel_running=True) cancels running coroutine jobs too, and drops what running
+        thread jobs return"""
         pool = taskpool.Pool(size=2)
         await pool.start()
         started = asyncio.Event()
@@ -799,12 +1130,28 @@ class CancelAndCloseTest(PoolTestCase):
             started.set()
             await asyncio.Event().wait()
 
+        thread_started = asyncio.Event()
+        release = threading.Event()
+
+        def blocking():
+            self.loop.call_soon_threadsafe(thread_started.set)
+            release.wait(BARRIER_TIMEOUT)
+            return 'too late'
+
         running = pool.submit(forever)
-        await started.wait()
-        await pool.close(cancel_running=True)
+        in_thread = pool.submit(blocking)
+        await asyncio.gather(started.wait(), thread_started.wait())
+        closed = pool.close(cancel_running=True)
         with self.assertRaises(asyncio.CancelledError):
             await running
+        # A thread cannot be interrupted: it runs to its end, and what it returned is dropped
+        self.assertFalse(in_thread.done())
+        release.set()
+        with self.assertRaises(asyncio.CancelledError):
+            await in_thread
+        await closed
         self.assertEqual(pool.running, 0)
+        self.assertEqual(pool.pool.props.cancelled, 2)
 
     async def test_exception_in_block(self):
         """A block of `async with` that raises discards the queued jobs and cancels the running

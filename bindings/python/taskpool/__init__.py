@@ -19,7 +19,8 @@ gi.require_version('Gio', '2.0')
 gi.require_version('TaskPool', '1.0')
 
 from ._loop import install  # noqa: E402
-from ._errors import ConfigError, NotAvailable, PoolClosed, PoolError, PoolFull  # noqa: E402
+from ._errors import (ConfigError, NotAvailable, PoolClosed, PoolError, PoolFull,  # noqa: E402
+                      QueueTimeout, RunTimeout)
 from ._jobs import Job  # noqa: E402
 from ._pool import Pool  # noqa: E402
 
@@ -27,7 +28,8 @@ __all__ = [
     'Pool', 'Job', 'install',
     'AioFixedTaskPoolSimple', 'AioFixedTaskPoolLifo', 'AioFixedTaskPoolPriority',
     'AioAutoScaleTaskPoolSimple', 'AioAutoScaleTaskPoolLifo', 'AioAutoScaleTaskPoolPriority',
-    'PoolError', 'NotAvailable', 'PoolFull', 'PoolClosed', 'ConfigError',
+    'PoolError', 'NotAvailable', 'PoolFull', 'PoolClosed', 'ConfigError', 'QueueTimeout',
+    'RunTimeout',
 ]
 
 

@@ -5,8 +5,12 @@ import asyncio
 
 from gi.repository import Gio, GLib, TaskPool
 
-__all__ = ['PoolError', 'NotAvailable', 'PoolFull', 'PoolClosed', 'ConfigError',
-           'exception_from_gerror', 'gerror_from_exception']
+__all__ = ['PoolError', 'NotAvailable', 'PoolFull', 'PoolClosed', 'ConfigError', 'QueueTimeout',
+           'RunTimeout', 'exception_from_gerror', 'gerror_from_exception']
+
+# asyncio.TimeoutError is the built-in TimeoutError since Python 3.11
+_TIMEOUT_ERRORS = (TimeoutError,) if asyncio.TimeoutError is TimeoutError \
+    else (TimeoutError, asyncio.TimeoutError)
 
 
 class PoolError(Exception):
@@ -41,12 +45,33 @@ class ConfigError(PoolError, ValueError):
     """An option of the pool is not valid for its kind, or the kind does not exist."""
 
 
+class QueueTimeout(PoolError, *_TIMEOUT_ERRORS):
+    """The job did not start within its `queue_timeout`: it never ran.
+
+    A `TimeoutError` (`asyncio.TimeoutError`); `code` is
+    `TaskPool.PoolError.TIMED_OUT` and `__cause__` the library's `GLib.Error`.
+    """
+
+
+class RunTimeout(*_TIMEOUT_ERRORS):
+    """The job did not end within its `run_timeout`, and gave up when the pool cancelled it.
+
+    A `TimeoutError` (`asyncio.TimeoutError`), as `asyncio.timeout()` raises:
+    a coroutine job got `CancelledError` where it awaited and let it
+    propagate; a thread job, which cannot be interrupted, ran to its end and
+    what it returned or raised was dropped. `__cause__` is the library's
+    `GLib.Error` (`Gio.IOErrorEnum.TIMED_OUT`), `__context__` the
+    `CancelledError` the job ended with.
+    """
+
+
 _ERRORS = {
     TaskPool.PoolError.NOT_ACCEPTING: NotAvailable,
     TaskPool.PoolError.FULL: PoolFull,
     TaskPool.PoolError.CLOSED: PoolClosed,
     TaskPool.PoolError.PLUGIN: ConfigError,
     TaskPool.PoolError.CONFIG: ConfigError,
+    TaskPool.PoolError.TIMED_OUT: QueueTimeout,
 }
 _POOL_DOMAIN = TaskPool.pool_error_quark()
 _POOL_DOMAIN_NAME = GLib.quark_to_string(_POOL_DOMAIN)
@@ -59,7 +84,7 @@ def exception_from_gerror(error, prefix=None):
     if error.matches(_IO_DOMAIN, Gio.IOErrorEnum.CANCELLED):
         exception = asyncio.CancelledError(message)
     elif error.matches(_IO_DOMAIN, Gio.IOErrorEnum.TIMED_OUT):
-        exception = TimeoutError(message)
+        exception = RunTimeout(message)
     elif error.domain == _POOL_DOMAIN_NAME:
         exception = _ERRORS.get(error.code, PoolError)(message, error.code)
     else:

@@ -179,7 +179,8 @@ class Job(_Future):
     """
 
     __slots__ = ('_func', '_args', '_kwargs', '_context', '_gtask', '_worker', '_value',
-                 '_error', '_dispatcher', '_callback', '_callback_context', '_callbacks')
+                 '_error', '_dispatcher', '_callback', '_callback_context', '_callbacks',
+                 '_watch', '_interrupted')
 
     # Its done callbacks are kept here rather than by asyncio.Future, which would schedule
     # each of them alone: the pool's dispatcher runs those of many jobs in one loop callback.
@@ -265,6 +266,15 @@ class Job(_Future):
                 self._dispatcher.call_done_callbacks(self)
         else:
             self._error = None
+            if self._interrupted and isinstance(exception, _CancelledError):
+                # The pool cancelled the job: its outcome is the pool's, a run timeout
+                # (G_IO_ERROR_TIMED_OUT) or a cancellation
+                try:
+                    gpool.submit_value_finish(result)
+                except Exception as error:  # a GLib.Error, always
+                    replaced = exception_from_gerror(error)
+                    replaced.__context__ = exception
+                    exception = replaced
             self._fail(exception)
 
     def _fail(self, exception):
@@ -293,6 +303,7 @@ def new_job(loop, dispatcher, func, args, kwargs):
     job._error = _NOT_ENDED
     job._dispatcher = dispatcher
     job._callback = job._callback_context = job._callbacks = None
+    job._watch = job._interrupted = False
     return job
 
 # }}}
@@ -453,7 +464,7 @@ class _Worker(collections.abc.Coroutine):
                 elif _monotonic() - started > STEP_BUDGET:
                     return None  # a bare yield: the Task runs again after the loop's callbacks
                 self.next = None
-                if job.done():  # cancelled after the pool had started it
+                if job.done() or job._interrupted:  # cancelled after the pool had started it
                     self._end(job, None, _CancelledError())
                     continue
                 try:
@@ -547,15 +558,45 @@ def run_async(gtask, gpool, job, cancellable):
         gtask.return_error(gerror_from_exception(_CancelledError()))
         return
     dispatcher = job._dispatcher
-    if dispatcher.cancellable is None:
+    if dispatcher.cancellable is None and not job._watch:
         # The pool's own cancellable, given to every job: keeping its wrapper spares
         # PyGObject making one per job
         dispatcher.cancellable = cancellable
     job._gtask = gtask
+    if job._watch:
+        # Its own cancellable: the pool cancels it at the run timeout, and calls this at once
+        # if that has passed already
+        cancellable.connect(functools.partial(_interrupt, job))
     try:
         dispatcher.start(job)
     except BaseException as exception:  # a closed loop
         job._finished(None, exception)
+
+
+def _interrupt(job):
+    """The pool cancelled a running coroutine job: on whichever thread cancelled it."""
+    loop = job.get_loop()
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        _interrupt_in_loop(job)
+    else:
+        try:
+            loop.call_soon_threadsafe(_interrupt_in_loop, job)
+        except RuntimeError:  # a closed loop runs nothing: its pool is gone
+            pass
+
+
+def _interrupt_in_loop(job):
+    if job._gtask is None or job.done():  # it ended meanwhile, or its awaiter cancelled it
+        return
+    job._interrupted = True
+    worker = job._worker
+    if worker is not None:
+        worker.cancel_job(job, None)
+    # Otherwise a worker has yet to take it, and ends it at once
 
 
 def _refuse_awaitable(result, known):
@@ -577,10 +618,20 @@ def run_in_thread(gtask, gpool, job, cancellable):
         result = job._context.run(job._func, *job._args, **job._kwargs)
         if inspect.isawaitable(result):
             _refuse_awaitable(result, describe(job._func))
-    except BaseException as exception:
-        job._finished(None, exception)
+    except BaseException as raised:
+        result, exception = None, raised
     else:
-        job._finished(result, None)
+        exception = None
+    if cancellable is not None and cancellable.is_cancelled():
+        # The pool cancelled the job while it ran (its run timeout, or a close that cancels
+        # running jobs), which a thread cannot see: what it ended with comes too late, and the
+        # awaiter gets the pool's outcome
+        job._interrupted = True
+        cancelled = _CancelledError()
+        cancelled.__context__ = exception
+        job._finished(None, cancelled)
+    else:
+        job._finished(result, exception)
 
 
 async def call_in_executor(executor, known, call):

@@ -5,6 +5,7 @@ import asyncio
 import concurrent.futures
 import functools
 import math
+import numbers
 from threading import get_ident
 
 from gi.repository import GLib, TaskPool
@@ -24,6 +25,8 @@ _SECONDS = {
     'scale_interval': 'scale-interval-ms',
     'auto_scale_interval': 'scale-interval-ms',  # the seed's name
     'idle_timeout': 'idle-timeout-ms',
+    'queue_timeout': 'queue-timeout-ms',  # every job's, unless its submission gives its own
+    'run_timeout': 'run-timeout-ms',
 }
 # The seed's names of options the library has under another name
 _ALIASES = {
@@ -64,7 +67,10 @@ def _keyfile(group, kind, options):
         if key in given:
             raise TypeError(f'{group}() got both {given[key]}= and {name}=')
         given[key] = name
-        if name in _SECONDS:
+        if name in ('queue_timeout', 'run_timeout'):
+            if value is not None:
+                keyfile.set_value(group, key, str(_timeout_ms(name, value)))
+        elif name in _SECONDS:
             keyfile.set_value(group, key, _milliseconds(name, value))
         elif isinstance(value, bool):
             keyfile.set_boolean(group, key, value)
@@ -80,14 +86,56 @@ def _keyfile(group, kind, options):
     return keyfile
 
 
-def _job_options(key, queue_timeout, run_timeout):
-    """Job options of libtaskpool 1.2 (TpJobOptions); None when the job has none."""
-    given = [name for name, value in (('key', key), ('queue_timeout', queue_timeout),
-                                      ('run_timeout', run_timeout)) if value is not None]
-    if not given:
-        return None
-    raise TypeError(f'{"=, ".join(given)}= need the job options of libtaskpool 1.2 '
-                    f'(TaskPool.JobOptions), which this libtaskpool does not have')
+# A timeout is a guint of milliseconds in the library
+_TIMEOUT_MAX_MS = 2**32 - 1
+
+
+def _timeout_ms(name, value):
+    """A job's timeout in seconds (an int or a float, as asyncio's) as whole milliseconds."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f'{name} must be a number of seconds (an int or a float), or None for '
+                        f'no timeout, not {type(value).__name__}')
+    try:
+        milliseconds = float(value) * 1000
+    except OverflowError:  # an int beyond any float
+        milliseconds = math.inf
+    if not 0 < milliseconds <= _TIMEOUT_MAX_MS:  # False for NaN
+        raise ValueError(f'{name} must be a number of seconds above 0 and at most '
+                         f'{_TIMEOUT_MAX_MS / 1000:.3f} (None for no timeout), not {value!r}')
+    # To the nearest millisecond; never 0, which the library reads as no timeout
+    return max(1, round(milliseconds))
+
+
+def _text(name, value):
+    if not isinstance(value, str):
+        raise TypeError(f'{name} must be a str, not {type(value).__name__}')
+    if '\0' in value:
+        raise ValueError(f'{name} must not contain a NUL character')
+    return value
+
+
+def _job_options(flags, weight, key, queue_timeout, run_timeout, label):
+    """The job's TaskPool.JobOptions (libtaskpool 1.2), every value checked first."""
+    if key is not None:
+        key = _text('key', key)
+    if label is not None:
+        label = _text('label', label)
+    if queue_timeout is not None:
+        queue_timeout = _timeout_ms('queue_timeout', queue_timeout)
+    if run_timeout is not None:
+        run_timeout = _timeout_ms('run_timeout', run_timeout)
+    options = TaskPool.JobOptions.new()
+    options.set_flags(flags)
+    options.set_weight(weight)
+    if key is not None:
+        options.set_key(key)
+    if label is not None:
+        options.set_label(label)
+    if queue_timeout is not None:
+        options.set_queue_timeout(queue_timeout)
+    if run_timeout is not None:
+        options.set_run_timeout(run_timeout)
+    return options
 
 
 class Pool:
@@ -97,10 +145,12 @@ class Pool:
     `fixed-priority`, `autoscale-simple`, `autoscale-lifo`,
     `autoscale-priority`, or a kind of a strategy plugin. The options are the
     pool's keyfile keys with `_` for `-` (`size=`, `min_size=`, `max_size=`,
-    `queue_capacity=`, `default_weight=`, `plugin_path=`…), times in seconds
-    (`scale_interval=`, `idle_timeout=`), and the seed's names (`init_size=`,
-    `queue_maxsize=`, `auto_scale_interval=`, `executor=`, `loop=`). An option
-    the kind does not take raises `taskpool.ConfigError`.
+    `queue_capacity=`, `default_weight=`, `gates=`, `plugin_path=`…), times in
+    seconds (`scale_interval=`, `idle_timeout=`, and `queue_timeout=` and
+    `run_timeout=`, every job's unless its submission gives its own), and the
+    seed's names (`init_size=`, `queue_maxsize=`, `auto_scale_interval=`,
+    `executor=`, `loop=`). An option the kind does not take raises
+    `taskpool.ConfigError`.
 
     `executor=` is a `concurrent.futures.Executor` that runs the plain
     functions submitted to the pool, as in the seed; without one they run on
@@ -157,6 +207,7 @@ class Pool:
         self._thread = get_ident() if loop is not None else None
         self._default_weight = gpool.get_default_weight()
         self._submit_full = gpool.submit_full_async
+        self._run_timeout = gpool.get_run_timeout() > 0
 
     def __repr__(self):
         return (f'<{type(self).__name__} {self.kind} {_STATES[self._state]} size={self.size} '
@@ -293,7 +344,7 @@ class Pool:
     # Jobs
 
     def submit(self, func, /, *, func_args=None, func_kwargs=None, weight=None, key=None,
-               queue_timeout=None, run_timeout=None, blocking=True):
+               queue_timeout=None, run_timeout=None, label=None, blocking=True):
         """Submits `func(*func_args, **func_kwargs)` as a job; returns its future (a `Job`).
 
         Await it for what the job returned, or the exception it raised (the
@@ -301,29 +352,40 @@ class Pool:
         event loop, a plain function on a thread (or in the pool's executor).
         `weight` orders a priority pool: the smallest runs first. When the
         queue is at `queue_maxsize`, the job waits for room before it is
-        queued. Raises at once: `TypeError` for a job or arguments that the
-        job cannot take, `NotAvailable` when the pool is not started, paused
-        or closed. `blocking=False` (the seed's) makes the awaitable give the
+        queued. `blocking=False` (the seed's) makes the awaitable give the
         job's future rather than its result.
+
+        The job options of libtaskpool: `key` (a str, such as a host: the
+        pool's `per-key` and `rate` gates limit jobs by key, the `fair` queue
+        takes keys in turn); `queue_timeout` (seconds): a job that has not
+        started by then fails with `QueueTimeout` and never runs;
+        `run_timeout` (seconds): the pool then cancels the job, and a job that
+        gives up fails with `RunTimeout` (both are `TimeoutError`); `label`
+        (a str): the job is listed in `pool.jobs` while it is in the pool.
+
+        Raises at once, nothing queued: `TypeError` for a job, arguments or
+        options of the wrong type, `ValueError` for a weight or a timeout out
+        of range, `NotAvailable` when the pool is not started, paused or
+        closed.
         """
         job = self._submit(func, func_args, func_kwargs, weight, key, queue_timeout,
-                           run_timeout, _DEFAULT)
+                           run_timeout, label, _DEFAULT)
         if not blocking:
             return self._done(job.get_loop(), job)
         return job
 
     def submit_nowait(self, func, /, *, func_args=None, func_kwargs=None, weight=None, key=None,
-                      queue_timeout=None, run_timeout=None):
+                      queue_timeout=None, run_timeout=None, label=None):
         """Submits a job as submit() does, without waiting for room in a full queue.
 
         Returns the job's future, which fails with `PoolFull` (a
         `NotAvailable`) when the queue is at `queue_maxsize`.
         """
         return self._submit(func, func_args, func_kwargs, weight, key, queue_timeout,
-                            run_timeout, _NO_WAIT)
+                            run_timeout, label, _NO_WAIT)
 
     def _submit(self, func, func_args, func_kwargs, weight, key, queue_timeout, run_timeout,
-                flags):
+                label, flags):
         loop = self._loop
         # get_running_loop() makes a getpid() system call: the thread tells as much
         if loop is None or get_ident() != self._thread or loop.is_closed():
@@ -338,8 +400,10 @@ class Pool:
             raise TypeError(f'weight must be an int, not {type(weight).__name__}')
         elif not _INT_MIN <= weight <= _INT_MAX:
             raise ValueError(f'weight must lie within {_INT_MIN} … {_INT_MAX}, not {weight}')
-        if key is not None or queue_timeout is not None or run_timeout is not None:
-            _job_options(key, queue_timeout, run_timeout)
+        options = None
+        if key is not None or queue_timeout is not None or run_timeout is not None or \
+                label is not None:
+            options = _job_options(flags, weight, key, queue_timeout, run_timeout, label)
         if self._state != _RUNNING:
             raise NotAvailable(('the pool is not started: await start() first', '',
                                 'the pool is paused: pause() again to resume it',
@@ -352,24 +416,36 @@ class Pool:
             job = _jobs.new_job(loop, self._dispatcher, func, args, kwargs)
             run = _jobs.run_in_thread
             flags |= _IN_THREAD
+            if options is not None:
+                options.set_flags(flags)
         else:
             job = _jobs.new_job(loop, self._dispatcher, _jobs.call_in_executor,
                                 (self._executor, known, functools.partial(func, *args, **kwargs)),
                                 {})
             run = _jobs.run_async
+        if options is not None or self._run_timeout:
+            # A job with a run timeout or a label gets a cancellable of its own, which the
+            # pool cancels to interrupt it
+            job._watch = self._run_timeout or run_timeout is not None or label is not None
 
         if self._push:
             context = self._context
             context.push_thread_default()
             try:
-                self._submit_full(flags, weight, run, (job,), None, _jobs.job_done, job)
+                self._submit_job(options, flags, weight, run, job)
             finally:
                 context.pop_thread_default()
         else:
-            self._submit_full(flags, weight, run, (job,), None, _jobs.job_done, job)
+            self._submit_job(options, flags, weight, run, job)
         return job
 
     # Helpers
+
+    def _submit_job(self, options, flags, weight, run, job):
+        if options is None:
+            self._submit_full(flags, weight, run, (job,), None, _jobs.job_done, job)
+        else:
+            self._gpool.submit_with_options_async(options, run, (job,), None, _jobs.job_done, job)
 
     def _own_loop(self, what):
         loop, context = running_glib_loop(what)
@@ -429,6 +505,22 @@ class Pool:
     def queue_capacity(self):
         """How many jobs may wait in the queue (the seed's queue_maxsize); 0 for no limit."""
         return self._gpool.get_queue_capacity()
+
+    @property
+    def pool(self):
+        """The `TaskPool.Pool` underneath: its counters (`pool.pool.props.succeeded`, `failed`,
+        `cancelled`, `timed_out`), `hold()` and `unhold()`, signals and the rest of its API."""
+        return self._gpool
+
+    @property
+    def jobs(self):
+        """The jobs submitted with a `label=` that are in the pool, queued or running.
+
+        A `Gio.ListModel` of `TaskPool.JobInfo` (label, key, weight, state,
+        progress; `cancel()` cancels that job), updated on the pool's context
+        as jobs come and go: bind it to a list view.
+        """
+        return self._gpool.get_jobs()
 
     @property
     def paused(self):
