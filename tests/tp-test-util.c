@@ -76,6 +76,7 @@ tp_test_log_init (TpTestLog *log)
   g_mutex_init (&log->lock);
   log->order = g_ptr_array_new_with_free_func (g_free);
   log->results = g_ptr_array_new_with_free_func (g_free);
+  log->errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
   log->context = g_main_context_default ();
 }
 
@@ -84,6 +85,7 @@ tp_test_log_clear (TpTestLog *log)
 {
   g_clear_pointer (&log->order, g_ptr_array_unref);
   g_clear_pointer (&log->results, g_ptr_array_unref);
+  g_clear_pointer (&log->errors, g_ptr_array_unref);
   g_mutex_clear (&log->lock);
 }
 
@@ -274,6 +276,8 @@ tp_test_job_done_cb (GObject      *source,
   /* The counters are atomic, though under the lock: tp_test_wait_count()
    * reads them without it, from another thread than this one at times */
   g_mutex_lock (&log->lock);
+  if (error != NULL)
+    g_ptr_array_add (log->errors, g_error_copy (error));
   if (value != NULL)
     {
       g_atomic_int_inc (&log->done);

@@ -45,6 +45,7 @@ typedef struct {
   guint      unavailable;   /* TP_POOL_ERROR_UNAVAILABLE */
   GPtrArray *order;         /* job names, in the order they started */
   GPtrArray *results;       /* results, in callback order */
+  GPtrArray *errors;        /* every error (GError), in callback order */
   GMainContext *context;    /* woken when a job's data is destroyed: it may be on any thread */
 } TpTestLog;
 
