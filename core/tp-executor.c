@@ -107,10 +107,12 @@ tp_pool_thread_job_completed (TpPool *self,
                               TpJob  *job,
                               GTask  *task)
 {
-  job->delivered = TRUE;
   job->task = g_object_ref (task);
-  if (G_UNLIKELY (job->state != TP_JOB_RUNNING))
+  if (G_LIKELY (job->state == TP_JOB_RUNNING))
+    job->delivered = TRUE;
+  else
     {
+      job->delivered = TP_JOB_DELIVERED_LATE;
       tp_pool_lock (self);
       self->counts[tp_job_outcome_of_task (job, task)]++;
       tp_pool_unlock (self);
@@ -129,6 +131,7 @@ tp_completion_source_dispatch (GSource     *source,
   g_autoptr(TpPool) self = g_weak_ref_get (&((TpCompletionSource *) source)->pool);
   TpJob *job;
   TpJob *first = NULL;
+  guint handed = 0;
 
   if (self == NULL)
     return G_SOURCE_REMOVE;
@@ -153,11 +156,21 @@ tp_completion_source_dispatch (GSource     *source,
 
       first = job->next;
       job->next = NULL;
+      if (G_LIKELY (job->delivered != TP_JOB_DELIVERED_LATE))
+        handed++;
       tp_job_deliver (job, task, tp_job_replaced_error (job, task), self->context);
       /* May finalize the task and the job */
       g_object_unref (task);
     }
   g_main_context_pop_thread_default (self->context);
+
+  /* Delivered: a close or a wait for idle may complete now, after them */
+  if (handed > 0)
+    {
+      tp_pool_lock (self);
+      self->n_handing -= handed;
+      tp_pool_unlock (self);
+    }
   return G_SOURCE_CONTINUE;
 }
 
@@ -198,6 +211,22 @@ tp_pool_lost_task_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The worker's reference goes: the task's finalization delivers
+ * TP_POOL_ERROR_JOB_LOST (unless the job keeps the task to complete it
+ * late), and the hand-over is over */
+static void
+tp_pool_lost_task_free (gpointer data)
+{
+  GTask *task = data;
+  TpPool *self = g_object_ref (g_task_get_source_object (task));
+
+  g_object_unref (task);
+  tp_pool_lock (self);
+  self->n_handing--;
+  tp_pool_unlock (self);
+  g_object_unref (self);
+}
+
 /* A thread job that returned without completing its task is lost: the
  * task's finalization reports it and releases the job's data, which a
  * binding can release only on its own thread (GJS, whose job was never
@@ -210,7 +239,7 @@ tp_pool_drop_lost_task (TpPool *self,
   GSource *source = g_idle_source_new ();
 
   g_source_set_static_name (source, "[taskpool] lost thread job");
-  g_source_set_callback (source, tp_pool_lost_task_cb, task, g_object_unref);
+  g_source_set_callback (source, tp_pool_lost_task_cb, task, tp_pool_lost_task_free);
   g_source_attach (source, self->context);
   g_source_unref (source);
 }
@@ -247,6 +276,8 @@ tp_pool_run_thread_jobs (TpJob *job)
        * goes (lost), or when it completes it late */
       if (delivered)
         self->counts[tp_job_outcome_of_task (job, task)]++;
+      /* Until the pool's context has delivered it */
+      self->n_handing++;
       tp_pool_release_locked (self, job, &next);
       tp_pool_unlock (self);
 

@@ -19,6 +19,10 @@ typedef enum {
   TP_JOB_FINISHED,  /* left the pool's lists; its result is on its way */
 } TpJobPlace;
 
+/* TpJob.delivered of a thread job that completed its task after its worker
+ * let it go: the pool's count of hand-overs never had it */
+#define TP_JOB_DELIVERED_LATE 2
+
 /* A job lives from submission until the pool lets go of its GTask, or, once
  * it is hooked, until the task is finalized (the task then owns it through
  * qdata, and reports a task dropped without a result): the pool never frees
@@ -70,7 +74,9 @@ struct _TpJob
   int                 weight;
   guint8              state;
   guint8              delivered;       /* its own byte: a thread job's completion
-                                        * sets it without the pool's lock */
+                                        * sets it without the pool's lock
+                                        * (TP_JOB_DELIVERED_LATE after its worker
+                                        * let it go) */
   /* Set at submission, or under the pool's lock */
   union {
     struct {

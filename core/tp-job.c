@@ -524,6 +524,8 @@ tp_job_post_outcome (TpJob  *job,
   outcome->task = task != NULL ? g_object_ref (task) : NULL;
   outcome->error = error;
   source = g_idle_source_new ();
+  /* GTask's own priority for a result it completes in an idle */
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_static_name (source, "[taskpool] job outcome");
   g_source_set_callback (source, tp_job_outcome_cb, outcome, NULL);
   g_source_attach (source, job->context);

@@ -216,6 +216,9 @@ tp_pool_running_cancellables_locked (TpPool *self)
  * cancels running jobs' cancellables. Closing again with stronger flags
  * escalates; every close completes when no job is left.
  *
+ * @callback runs after the callbacks of every job submitted from the same
+ * context: a program that awaits the close has every job's outcome.
+ *
  * Since: 1.0
  */
 void
@@ -294,6 +297,8 @@ tp_pool_close_finish (TpPool        *self,
  * @user_data: (closure callback): data for @callback
  *
  * Waits until the pool has no job queued, waiting for room or running.
+ * @callback runs after the callbacks of the jobs submitted from the same
+ * context that completed meanwhile.
  *
  * Since: 1.0
  */

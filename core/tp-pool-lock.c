@@ -20,7 +20,7 @@ gboolean
 tp_pool_is_idle_locked (TpPool *self)
 {
   return self->running == 0 && self->n_queued == 0 && self->n_held == 0 &&
-         self->backlog.length == 0;
+         self->backlog.length == 0 && self->n_handing == 0;
 }
 
 static gboolean

@@ -128,6 +128,8 @@ struct _TpPool
   guint                  running;
   guint                  n_queued;     /* jobs in the queue strategy */
   guint                  n_held;       /* jobs a gate holds for their key */
+  guint                  n_handing;    /* thread jobs off their worker whose outcome
+                                        * the pool's context has not delivered yet */
   TpJobList              backlog;      /* submissions waiting for room in a full queue */
   TpJobList              ready;
   TpJobList              active;       /* RUNNING jobs */

@@ -183,6 +183,26 @@ tp_pool_settle_locked (TpPool     *self,
     tp_pool_take_waiters (&done->tasks, &self->close_tasks);
 }
 
+static gboolean
+tp_pool_return_waiter_cb (gpointer data)
+{
+  g_task_return_boolean (data, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+tp_pool_return_closed_waiter_cb (gpointer data)
+{
+  g_task_return_new_error (data, TP_POOL_ERROR, TP_POOL_ERROR_CLOSED,
+                           "The pool is closed: it cannot reach the size asked for");
+  return G_SOURCE_REMOVE;
+}
+
+/* A waiter completes in an idle of its own context, one step below the
+ * default priority: after the callbacks of the jobs it waited for, which
+ * reach that context at the default priority (at once, or in an idle made
+ * before this one). So a close or a wait for idle calls back after every
+ * job of its context has. */
 static void
 tp_pool_return_waiters (GPtrArray *tasks,
                         gboolean   closed)
@@ -193,13 +213,15 @@ tp_pool_return_waiters (GPtrArray *tasks,
   for (guint i = 0; i < tasks->len; i++)
     {
       GTask *task = tasks->pdata[i];
+      GSource *source = g_idle_source_new ();
 
-      if (closed)
-        g_task_return_new_error (task, TP_POOL_ERROR, TP_POOL_ERROR_CLOSED,
-                                 "The pool is closed: it cannot reach the size asked for");
-      else
-        g_task_return_boolean (task, TRUE);
-      g_object_unref (task);
+      g_source_set_priority (source, G_PRIORITY_DEFAULT + 1);
+      g_source_set_static_name (source, "[taskpool] waiter");
+      g_source_set_callback (source,
+                             closed ? tp_pool_return_closed_waiter_cb : tp_pool_return_waiter_cb,
+                             task, g_object_unref);
+      g_source_attach (source, g_task_get_context (task));
+      g_source_unref (source);
     }
   g_ptr_array_unref (tasks);
 }

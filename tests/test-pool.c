@@ -476,6 +476,116 @@ test_close_cancel_running (void)
   tp_test_log_clear (&log);
 }
 
+/* What a close or a wait for idle saw when it called back */
+typedef struct {
+  TpTestLog *log;
+  guint      callbacks;   /* the jobs' callbacks that had run */
+  gboolean   done;
+} Waited;
+
+static void
+waited_close_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Waited *waited = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (tp_pool_close_finish (TP_POOL (source), result, &error));
+  g_assert_no_error (error);
+  waited->callbacks = g_atomic_int_get (&waited->log->callbacks);
+  waited->done = TRUE;
+}
+
+static void
+waited_idle_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Waited *waited = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (tp_pool_wait_idle_finish (TP_POOL (source), result, &error));
+  g_assert_no_error (error);
+  waited->callbacks = g_atomic_int_get (&waited->log->callbacks);
+  waited->done = TRUE;
+}
+
+typedef enum {
+  AFTER_DRAIN_THREAD,     /* thread jobs, drained */
+  AFTER_DRAIN_ASYNC,      /* async jobs completing from a timeout, drained */
+  AFTER_DISCARD,          /* queued jobs discarded, running ones completing later */
+  AFTER_CANCEL_RUNNING,   /* running jobs that end on their cancel, in and out of threads */
+  AFTER_IDLE_THREAD,      /* wait_idle after thread jobs */
+} AfterCase;
+
+static void
+test_waiters_after_callbacks (gconstpointer data)
+{
+  AfterCase which = GPOINTER_TO_UINT (data);
+  g_autoptr(TpPool) pool = tp_test_pool_new ("fixed-simple", "kind", "fixed-simple", "size", 2,
+                                             NULL);
+  const guint n_jobs = 40;
+  Waited waited = { 0 };
+  TpTestLog log;
+
+  g_test_summary ("A close or a wait for idle calls back after the callbacks of every job "
+                  "submitted from its context, whatever way the jobs end");
+  tp_test_log_init (&log);
+  waited.log = &log;
+
+  for (guint i = 0; i < n_jobs; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("j%u", i);
+      TpTestJob *job;
+
+      switch (which)
+        {
+        case AFTER_DRAIN_THREAD:
+        case AFTER_IDLE_THREAD:
+          tp_test_submit (pool, &log, name, TP_TEST_JOB_RETURN, TP_SUBMIT_IN_THREAD, 0, NULL);
+          break;
+        case AFTER_DRAIN_ASYNC:
+          job = tp_test_submit (pool, &log, name, TP_TEST_JOB_SLEEP, TP_SUBMIT_DEFAULT, 0, NULL);
+          job->sleep_ms = 1;
+          break;
+        case AFTER_DISCARD:
+        case AFTER_CANCEL_RUNNING:
+          tp_test_submit (pool, &log, name, TP_TEST_JOB_WAIT_CANCEL,
+                          i % 2 ? TP_SUBMIT_IN_THREAD : TP_SUBMIT_DEFAULT, 0, NULL);
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+
+  switch (which)
+    {
+    case AFTER_IDLE_THREAD:
+      tp_pool_wait_idle_async (pool, NULL, waited_idle_cb, &waited);
+      break;
+    case AFTER_DISCARD:
+      tp_test_wait_count (&log.started, 2);
+      tp_pool_close_async (pool, TP_CLOSE_DISCARD_QUEUED, NULL, waited_close_cb, &waited);
+      tp_pool_close_async (pool, TP_CLOSE_CANCEL_RUNNING, NULL, NULL, NULL);
+      break;
+    case AFTER_CANCEL_RUNNING:
+      tp_test_wait_count (&log.started, 2);
+      tp_pool_close_async (pool, TP_CLOSE_CANCEL_RUNNING, NULL, waited_close_cb, &waited);
+      break;
+    default:
+      tp_pool_close_async (pool, TP_CLOSE_DRAIN, NULL, waited_close_cb, &waited);
+      break;
+    }
+  tp_test_wait_flag (&waited.done);
+  g_assert_cmpuint (waited.callbacks, ==, n_jobs);
+  tp_test_wait_count (&log.destroyed, n_jobs);
+  g_assert_cmpuint (log.callbacks, ==, n_jobs);
+  if (which == AFTER_IDLE_THREAD)
+    tp_test_pool_close (pool, TP_CLOSE_DRAIN);
+  tp_test_log_clear (&log);
+}
+
 static void
 test_close_not_started (void)
 {
@@ -1100,6 +1210,16 @@ main (int   argc,
               GUINT_TO_POINTER (TP_CLOSE_CANCEL_RUNNING), close_fixture_set_up,
               test_close_discard, close_fixture_tear_down);
   g_test_add_func ("/pool/close/cancel-running-jobs", test_close_cancel_running);
+  g_test_add_data_func ("/pool/close/after-callbacks/drain-thread",
+                        GUINT_TO_POINTER (AFTER_DRAIN_THREAD), test_waiters_after_callbacks);
+  g_test_add_data_func ("/pool/close/after-callbacks/drain-async",
+                        GUINT_TO_POINTER (AFTER_DRAIN_ASYNC), test_waiters_after_callbacks);
+  g_test_add_data_func ("/pool/close/after-callbacks/discard",
+                        GUINT_TO_POINTER (AFTER_DISCARD), test_waiters_after_callbacks);
+  g_test_add_data_func ("/pool/close/after-callbacks/cancel-running",
+                        GUINT_TO_POINTER (AFTER_CANCEL_RUNNING), test_waiters_after_callbacks);
+  g_test_add_data_func ("/pool/wait-idle/after-callbacks",
+                        GUINT_TO_POINTER (AFTER_IDLE_THREAD), test_waiters_after_callbacks);
   g_test_add_func ("/pool/close/not-started", test_close_not_started);
   g_test_add_func ("/pool/close/drain-scaled-to-zero", test_close_drain_scaled_to_zero);
   g_test_add_data_func ("/pool/exactly-once/lost-async", GUINT_TO_POINTER (TP_SUBMIT_DEFAULT),
