@@ -414,6 +414,24 @@ loaded_start (void)
           abort ();
         }
     }
+
+  /* A gate nobody provides: looking it up loads every plugin of the path
+   * (the bundled gates with the libraries they link, such as hiredis), as
+   * a fuzzed keyfile naming an unknown strategy does */
+  {
+    g_autoptr(GKeyFile) keyfile = g_key_file_new ();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(TpPool) pool = NULL;
+
+    g_key_file_set_string (keyfile, "all", "kind", "fixed-simple");
+    g_key_file_set_string (keyfile, "all", "gates", "no-such-gate");
+    pool = tp_pool_new_from_keyfile (keyfile, "all", &error);
+    if (pool != NULL || !g_error_matches (error, TP_POOL_ERROR, TP_POOL_ERROR_PLUGIN))
+      {
+        fprintf (stderr, "fuzz-keyfile: an unknown gate was not refused as a plugin error\n");
+        abort ();
+      }
+  }
   loaded_at_start = loaded_new ();
 }
 
