@@ -532,13 +532,19 @@ tp_job_post_outcome (TpJob  *job,
   g_source_unref (source);
 }
 
-/* Whether @context is the thread-default one of this thread */
+/* Whether @context is this thread's own: the thread-default one it pushed,
+ * or the global default one while this thread iterates it. A thread that
+ * pushed none has the global default as thread-default too, but that one is
+ * the main thread's: a canceller thread that took it, even for a moment,
+ * would hold up the main thread's iteration. */
 static gboolean
 tp_job_context_is_mine (GMainContext *context)
 {
   GMainContext *mine = g_main_context_get_thread_default ();
 
-  return context == (mine != NULL ? mine : g_main_context_default ());
+  if (mine != NULL)
+    return context == mine;
+  return context == g_main_context_default () && g_main_context_is_owner (context);
 }
 
 /* The one way a job's outcome reaches its submitter: @task, completed by
