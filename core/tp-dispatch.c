@@ -372,7 +372,9 @@ tp_pool_release_locked (TpPool  *self,
        * stamp is never read */
       tp_idle_ring_push_newest (&self->idle, 0);
       tp_pool_fill_locked (self, keep);
-      if (G_LIKELY (self->idle.count == idle))
+      /* Fewer idle workers than before: the job's end let gates admit
+       * more than one held job, onto workers that were idle too */
+      if (G_LIKELY (self->idle.count <= idle))
         return;
       /* The gates let no queued job start: the worker, the newest idle one
        * since workers are taken newest first, is idle from now */
