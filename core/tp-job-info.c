@@ -45,8 +45,8 @@ struct _TpJobInfo
   TpJobState  state;
   gint64      start_time;
   double      progress;
-  guint       dirty : 1;     /* in the pool's list of infos to notify */
-  guint       listed : 1;    /* in the pool's model, or about to be */
+  gboolean    dirty;         /* in the pool's list of infos to notify */
+  gboolean    listed;        /* in the pool's model, or about to be */
 
   /* Only on the pool's context: what the last notify said */
   TpJobState  shown_state;
@@ -83,7 +83,7 @@ tp_job_info_finalize (GObject *object)
   g_assert (self->job == NULL);
   g_weak_ref_clear (&self->pool);
   g_free (self->label);
-  g_clear_pointer (&self->key, g_ref_string_release);
+  g_clear_pointer (&self->key, tp_key_release);
 
   G_OBJECT_CLASS (tp_job_info_parent_class)->finalize (object);
 }
