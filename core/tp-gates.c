@@ -188,7 +188,7 @@ tp_gate_channel_free (TpGateChannel *channel)
   g_assert (channel->queue.jobs.length == 0);
   tp_timer_clear (self, channel);
   tp_pool_queue_clear (self, &channel->queue);
-  g_clear_pointer (&channel->key, g_ref_string_release);
+  g_clear_pointer (&channel->key, tp_key_release);
   g_free (channel);
 }
 

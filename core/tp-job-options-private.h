@@ -23,4 +23,7 @@ struct _TpJobOptions
   guint            run_timeout_set : 1;
 };
 
+char *tp_key_intern  (const char *key);
+void  tp_key_release (gpointer    key);
+
 G_END_DECLS

@@ -34,6 +34,37 @@
 
 G_DEFINE_BOXED_TYPE (TpJobOptions, tp_job_options, tp_job_options_ref, tp_job_options_unref)
 
+/* Keys {{{ */
+
+/* A job's key is an interned GRefString: equal keys are one address while
+ * any holder keeps a reference. In GLib 2.74, g_ref_string_release() drops
+ * the count to zero before it takes the lock that removes the string from
+ * the table of interned ones, so that an intern of the same text on another
+ * thread in between would take a reference on a string about to be freed.
+ * Every intern and every release goes through this lock. */
+static GMutex tp_key_lock;
+
+char *
+tp_key_intern (const char *key)
+{
+  char *interned;
+
+  g_mutex_lock (&tp_key_lock);
+  interned = g_ref_string_new_intern (key);
+  g_mutex_unlock (&tp_key_lock);
+  return interned;
+}
+
+void
+tp_key_release (gpointer key)
+{
+  g_mutex_lock (&tp_key_lock);
+  g_ref_string_release (key);
+  g_mutex_unlock (&tp_key_lock);
+}
+
+/* }}} */
+
 /**
  * tp_job_options_new:
  *
@@ -87,7 +118,7 @@ tp_job_options_unref (TpJobOptions *options)
 
   if (!g_atomic_ref_count_dec (&options->ref_count))
     return;
-  g_clear_pointer (&options->key, g_ref_string_release);
+  g_clear_pointer (&options->key, tp_key_release);
   g_free (options->label);
   g_free (options);
 }
@@ -205,11 +236,11 @@ tp_job_options_set_key (TpJobOptions *options,
 {
   g_return_if_fail (options != NULL);
 
-  g_clear_pointer (&options->key, g_ref_string_release);
+  g_clear_pointer (&options->key, tp_key_release);
   /* Interned: jobs of one key share one string, and gates compare keys by
    * address */
   if (key != NULL)
-    options->key = g_ref_string_new_intern (key);
+    options->key = tp_key_intern (key);
 }
 
 /**

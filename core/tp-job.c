@@ -175,7 +175,7 @@ tp_job_free_extra (TpJob *job)
 
   if (extra == NULL)
     return;
-  g_clear_pointer (&extra->key, g_ref_string_release);
+  g_clear_pointer (&extra->key, tp_key_release);
   g_clear_object (&extra->run_cancellable);
   g_clear_object (&extra->info);
   g_free (extra);
@@ -251,7 +251,7 @@ tp_job_new_detached (int         weight,
   job->in_thread = in_thread != FALSE;
   job->state = TP_JOB_QUEUED;
   if (key != NULL)
-    tp_job_ensure_extra (job)->key = g_ref_string_new_intern (key);
+    tp_job_ensure_extra (job)->key = tp_key_intern (key);
   return job;
 }
 
