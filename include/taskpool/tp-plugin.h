@@ -411,6 +411,10 @@ typedef enum {
  * the main context also touch (a server's replies, a monitor's signals)
  * needs a lock of the gate's own.
  *
+ * A gate that counts by key finds keys by address: tp_job_get_key() returns
+ * an interned string, and a key the gate keeps beyond its job needs a
+ * reference of the gate's (g_ref_string_acquire()).
+ *
  * Since: 1.2
  */
 typedef struct _TpGateStrategy TpGateStrategy;
