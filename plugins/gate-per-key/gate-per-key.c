@@ -10,23 +10,18 @@
  *
  * The gate counts the running jobs of each key in a hash table; a key
  * leaves it when its last job ends, so memory is bounded by the keys
- * running now.
+ * running now. Keys are interned (see tp_job_get_key()): the table hashes
+ * and compares their addresses, never their text, holds the count itself
+ * as its value, and holds a reference on each key it keeps.
  */
-
-#include <string.h>
 
 #include <taskpool/tp-plugin.h>
 
 #include "../common/required-key.h"
 
 typedef struct {
-  guint  running;        /* jobs of the key running, never 0 in the table */
-  char   key[];
-} KeyCount;
-
-typedef struct {
   guint       limit;
-  GHashTable *running;   /* key → KeyCount */
+  GHashTable *running;   /* interned key (a reference) → jobs running, never 0 */
 } PerKeyGate;
 
 static const char * const per_key_keys[] = { "per-key-limit", NULL };
@@ -49,7 +44,9 @@ per_key_create (GKeyFile     *config,
 
   self = g_new0 (PerKeyGate, 1);
   self->limit = limit;
-  self->running = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  /* No destroy functions: a count replaced in place must not release the
+   * key it was looked up with; the gate releases its own reference */
+  self->running = g_hash_table_new (g_direct_hash, g_direct_equal);
   *gate = self;
   return TRUE;
 }
@@ -58,9 +55,21 @@ static void
 per_key_destroy (gpointer gate)
 {
   PerKeyGate *self = gate;
+  GHashTableIter iter;
+  gpointer key;
 
+  g_hash_table_iter_init (&iter, self->running);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ref_string_release (key);
   g_hash_table_unref (self->running);
   g_free (self);
+}
+
+static inline guint
+per_key_running (PerKeyGate *self,
+                 const char *key)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (self->running, key));
 }
 
 static TpGateVerdict
@@ -72,13 +81,9 @@ per_key_admit (gpointer      gate,
 {
   PerKeyGate *self = gate;
   const char *key = tp_job_get_key (job);
-  KeyCount *count;
 
-  if (key == NULL)
-    return TP_GATE_ADMIT;
   /* Refused until a job of the key ends: no retry time */
-  count = g_hash_table_lookup (self->running, key);
-  if (count != NULL && count->running >= self->limit)
+  if (key != NULL && per_key_running (self, key) >= self->limit)
     return TP_GATE_HOLD_KEY;
   return TP_GATE_ADMIT;
 }
@@ -90,22 +95,17 @@ per_key_started (gpointer     gate,
 {
   PerKeyGate *self = gate;
   const char *key = tp_job_get_key (job);
-  KeyCount *count;
+  guint running;
 
   if (key == NULL)
     return;
 
-  count = g_hash_table_lookup (self->running, key);
-  if (count == NULL)
-    {
-      gsize size = strlen (key) + 1;
-
-      count = g_malloc (sizeof (KeyCount) + size);
-      count->running = 0;
-      memcpy (count->key, key, size);
-      g_hash_table_insert (self->running, count->key, count);
-    }
-  count->running++;
+  running = per_key_running (self, key);
+  /* A new key is kept with a reference of the gate's; a known one keeps
+   * the key it was first kept with (the same string) */
+  g_hash_table_insert (self->running, running == 0 ? g_ref_string_acquire ((char *) key)
+                                                   : (gpointer) key,
+                       GUINT_TO_POINTER (running + 1));
 }
 
 static void
@@ -114,19 +114,26 @@ per_key_ended (gpointer     gate,
 {
   PerKeyGate *self = gate;
   const char *key = tp_job_get_key (job);
-  KeyCount *count;
+  guint running;
 
   if (key == NULL)
     return;
 
-  count = g_hash_table_lookup (self->running, key);
-  if (count == NULL)
+  running = per_key_running (self, key);
+  if (running == 0)
     {
       g_critical ("Gate “per-key”: a job of key “%s” ended that the gate never started", key);
       return;
     }
-  if (--count->running == 0)
-    g_hash_table_remove (self->running, key);
+  if (running > 1)
+    {
+      g_hash_table_insert (self->running, (gpointer) key, GUINT_TO_POINTER (running - 1));
+      return;
+    }
+  /* The key kept is @key: the job still holds it, so releasing the gate's
+   * reference after the table let it go is safe */
+  g_hash_table_remove (self->running, key);
+  g_ref_string_release ((char *) key);
 }
 
 static const TpGateStrategy per_key_strategy = {
