@@ -8,23 +8,56 @@
  * keys go on, and the pool offers the key again when one of its jobs ends.
  * Jobs without a key are not limited by this gate.
  *
- * The gate counts the running jobs of each key in a hash table; a key
- * leaves it when its last job ends, so memory is bounded by the keys
- * running now. Keys are interned (see tp_job_get_key()): the table hashes
- * and compares their addresses, never their text, holds the count itself
- * as its value, and holds a reference on each key it keeps.
+ * The gate counts the running jobs of each key in a hash table. Keys are
+ * interned (see tp_job_get_key()): the table hashes and compares their
+ * addresses, never their text, and holds a reference on each key it keeps.
+ * A key whose last job ended stays in the table, idle, so that a key whose
+ * jobs follow one another (per-key-limit = 1, the common case) costs one
+ * lookup by address for each of admit and end, and nothing else: a start
+ * takes the count that admit found, when it is of the same key.
+ * Idle keys are dropped all at once when they are more than the keys
+ * running and more than PER_KEY_IDLE_KEPT: memory is bounded by twice the
+ * keys running now, plus a constant, and each drop pays for the ends that
+ * made its keys idle.
  */
 
 #include <taskpool/tp-plugin.h>
 
 #include "../common/required-key.h"
 
+/* Idle keys kept at least, whatever the keys running */
+#define PER_KEY_IDLE_KEPT 64
+
+typedef struct {
+  char  *key;            /* the interned key, a reference of the gate's */
+  guint  running;        /* jobs of the key running; 0 for an idle key */
+} KeyCount;
+
 typedef struct {
   guint       limit;
-  GHashTable *running;   /* interned key (a reference) → jobs running, never 0 */
+  guint       n_idle;    /* keys in the table with no job running */
+  GHashTable *running;   /* key → KeyCount, by address */
+  KeyCount   *admitted;  /* what the last admit found, for the start that follows */
 } PerKeyGate;
 
 static const char * const per_key_keys[] = { "per-key-limit", NULL };
+
+static void
+key_count_free (gpointer data)
+{
+  KeyCount *count = data;
+
+  g_ref_string_release (count->key);
+  g_free (count);
+}
+
+static gboolean
+key_count_is_idle (gpointer key,
+                   gpointer value,
+                   gpointer user_data)
+{
+  return ((KeyCount *) value)->running == 0;
+}
 
 static gboolean
 per_key_create (GKeyFile     *config,
@@ -44,9 +77,7 @@ per_key_create (GKeyFile     *config,
 
   self = g_new0 (PerKeyGate, 1);
   self->limit = limit;
-  /* No destroy functions: a count replaced in place must not release the
-   * key it was looked up with; the gate releases its own reference */
-  self->running = g_hash_table_new (g_direct_hash, g_direct_equal);
+  self->running = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, key_count_free);
   *gate = self;
   return TRUE;
 }
@@ -55,21 +86,9 @@ static void
 per_key_destroy (gpointer gate)
 {
   PerKeyGate *self = gate;
-  GHashTableIter iter;
-  gpointer key;
 
-  g_hash_table_iter_init (&iter, self->running);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_ref_string_release (key);
   g_hash_table_unref (self->running);
   g_free (self);
-}
-
-static inline guint
-per_key_running (PerKeyGate *self,
-                 const char *key)
-{
-  return GPOINTER_TO_UINT (g_hash_table_lookup (self->running, key));
 }
 
 static TpGateVerdict
@@ -81,10 +100,15 @@ per_key_admit (gpointer      gate,
 {
   PerKeyGate *self = gate;
   const char *key = tp_job_get_key (job);
+  KeyCount *count;
 
+  if (key == NULL)
+    return TP_GATE_ADMIT;
   /* Refused until a job of the key ends: no retry time */
-  if (key != NULL && per_key_running (self, key) >= self->limit)
+  count = g_hash_table_lookup (self->running, key);
+  if (count != NULL && count->running >= self->limit)
     return TP_GATE_HOLD_KEY;
+  self->admitted = count;
   return TP_GATE_ADMIT;
 }
 
@@ -95,17 +119,25 @@ per_key_started (gpointer     gate,
 {
   PerKeyGate *self = gate;
   const char *key = tp_job_get_key (job);
-  guint running;
+  KeyCount *count;
 
   if (key == NULL)
     return;
 
-  running = per_key_running (self, key);
-  /* A new key is kept with a reference of the gate's; a known one keeps
-   * the key it was first kept with (the same string) */
-  g_hash_table_insert (self->running, running == 0 ? g_ref_string_acquire ((char *) key)
-                                                   : (gpointer) key,
-                       GUINT_TO_POINTER (running + 1));
+  /* Another gate may have refused the job admit was last asked about */
+  count = self->admitted;
+  if (count == NULL || count->key != key)
+    count = g_hash_table_lookup (self->running, key);
+  if (count == NULL)
+    {
+      count = g_new (KeyCount, 1);
+      count->key = g_ref_string_acquire ((char *) key);
+      count->running = 0;
+      g_hash_table_insert (self->running, count->key, count);
+    }
+  else if (count->running == 0)
+    self->n_idle--;
+  count->running++;
 }
 
 static void
@@ -114,26 +146,28 @@ per_key_ended (gpointer     gate,
 {
   PerKeyGate *self = gate;
   const char *key = tp_job_get_key (job);
-  guint running;
+  KeyCount *count;
 
   if (key == NULL)
     return;
 
-  running = per_key_running (self, key);
-  if (running == 0)
+  count = g_hash_table_lookup (self->running, key);
+  if (count == NULL || count->running == 0)
     {
       g_critical ("Gate “per-key”: a job of key “%s” ended that the gate never started", key);
       return;
     }
-  if (running > 1)
+  if (--count->running > 0)
+    return;
+
+  /* Idle keys go once they outnumber the busy ones and the constant */
+  self->n_idle++;
+  if (self->n_idle > PER_KEY_IDLE_KEPT && self->n_idle > g_hash_table_size (self->running) / 2)
     {
-      g_hash_table_insert (self->running, (gpointer) key, GUINT_TO_POINTER (running - 1));
-      return;
+      g_hash_table_foreach_remove (self->running, key_count_is_idle, NULL);
+      self->n_idle = 0;
+      self->admitted = NULL;
     }
-  /* The key kept is @key: the job still holds it, so releasing the gate's
-   * reference after the table let it go is safe */
-  g_hash_table_remove (self->running, key);
-  g_ref_string_release ((char *) key);
 }
 
 static const TpGateStrategy per_key_strategy = {
