@@ -141,13 +141,12 @@ tp_job_set_queue_data (TpJob    *job,
  * Gets the job's key, such as the host a download connects to: what
  * per-key gates and the `fair` queue group jobs by.
  *
- * The key is an interned string (a #GRefString): two jobs' keys are equal
- * exactly when the pointers are, so a strategy may hash and compare keys by
- * address (g_direct_hash(), g_direct_equal()) instead of by their text. The
- * string lives as long as the job; a strategy that keeps a key beyond the
- * job must take a reference with g_ref_string_acquire() and drop it with
- * g_ref_string_release(). While it holds one, later jobs of that key get
- * the same address.
+ * The key is an interned string: two jobs' keys are equal exactly when
+ * the pointers are, so a strategy may hash and compare keys by address
+ * (g_direct_hash(), g_direct_equal()) instead of by their text. The string
+ * lives as long as the job; a strategy that keeps a key beyond the job
+ * takes a reference with tp_key_ref() and drops it with tp_key_unref().
+ * While it holds one, later jobs of that key get the same address.
  *
  * Returns: (nullable): the key given with tp_job_options_set_key(), or %NULL
  *

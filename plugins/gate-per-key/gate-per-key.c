@@ -29,8 +29,8 @@
 #define PER_KEY_IDLE_KEPT 64
 
 typedef struct {
-  char  *key;            /* the interned key, a reference of the gate's */
-  guint  running;        /* jobs of the key running; 0 for an idle key */
+  const char *key;      /* the interned key, a reference of the gate's */
+  guint       running;  /* jobs of the key running; 0 for an idle key */
 } KeyCount;
 
 typedef struct {
@@ -47,7 +47,7 @@ key_count_free (gpointer data)
 {
   KeyCount *count = data;
 
-  g_ref_string_release (count->key);
+  tp_key_unref (count->key);
   g_free (count);
 }
 
@@ -131,9 +131,9 @@ per_key_started (gpointer     gate,
   if (count == NULL)
     {
       count = g_new (KeyCount, 1);
-      count->key = g_ref_string_acquire ((char *) key);
+      count->key = tp_key_ref (key);
       count->running = 0;
-      g_hash_table_insert (self->running, count->key, count);
+      g_hash_table_insert (self->running, (gpointer) count->key, count);
     }
   else if (count->running == 0)
     self->n_idle--;

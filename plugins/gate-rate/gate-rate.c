@@ -34,15 +34,15 @@
 typedef struct _Window Window;
 struct _Window
 {
-  gint64  *starts;     /* a ring: starts[head] is the oldest of count */
-  guint    head;
-  guint    count;
-  guint    capacity;   /* grows up to the limit; head is 0 until it is full */
-  gint64   newest;
+  gint64     *starts;    /* a ring: starts[head] is the oldest of count */
+  guint       head;
+  guint       count;
+  guint       capacity;  /* grows up to the limit; head is 0 until it is full */
+  gint64      newest;
   /* Per key */
-  char    *key;        /* interned, a reference; NULL for the jobs without a key */
-  Window  *older;      /* in the order of the newest start */
-  Window  *newer;
+  const char *key;       /* interned, a reference; NULL for the jobs without a key */
+  Window     *older;     /* in the order of the newest start */
+  Window     *newer;
 };
 
 typedef struct {
@@ -68,7 +68,7 @@ static void
 window_free (Window *window)
 {
   g_free (window->starts);
-  g_clear_pointer (&window->key, g_ref_string_release);
+  g_clear_pointer (&window->key, tp_key_unref);
   g_free (window);
 }
 
@@ -164,9 +164,9 @@ keyed_ensure (RateGate   *self,
     }
 
   window = g_new0 (Window, 1);
-  window->key = key != NULL ? g_ref_string_acquire ((char *) key) : NULL;
+  window->key = key != NULL ? tp_key_ref (key) : NULL;
   if (key != NULL)
-    g_hash_table_insert (self->windows, window->key, window);
+    g_hash_table_insert (self->windows, (gpointer) window->key, window);
   else
     self->keyless = window;
   return window;
