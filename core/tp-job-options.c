@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "tp-job-options-private.h"
+#include <taskpool/tp-plugin.h>
 
 /**
  * TpJobOptions:
@@ -61,6 +62,46 @@ tp_key_release (gpointer key)
   g_mutex_lock (&tp_key_lock);
   g_ref_string_release (key);
   g_mutex_unlock (&tp_key_lock);
+}
+
+/**
+ * tp_key_ref:
+ * @key: a key, from tp_job_get_key()
+ *
+ * Takes a reference on a job's key, for a strategy that keeps the key
+ * beyond the job: a count per key, a window of recent starts. While the
+ * reference is held, the key stays interned, and the jobs of that key
+ * submitted later have it at the same address.
+ *
+ * Returns: @key
+ *
+ * Since: 1.4
+ */
+const char *
+tp_key_ref (const char *key)
+{
+  g_return_val_if_fail (key != NULL, NULL);
+
+  return g_ref_string_acquire ((char *) key);
+}
+
+/**
+ * tp_key_unref:
+ * @key: a key, referenced with tp_key_ref()
+ *
+ * Drops a reference taken with tp_key_ref(); the last one frees the key.
+ * Use it rather than g_ref_string_release(): a key freed on one thread while
+ * another interns the same text for a new job must not be found by it, and
+ * the library keeps the two apart.
+ *
+ * Since: 1.4
+ */
+void
+tp_key_unref (const char *key)
+{
+  g_return_if_fail (key != NULL);
+
+  tp_key_release ((char *) key);
 }
 
 /* }}} */

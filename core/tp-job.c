@@ -141,6 +141,13 @@ tp_job_set_queue_data (TpJob    *job,
  * Gets the job's key, such as the host a download connects to: what
  * per-key gates and the `fair` queue group jobs by.
  *
+ * The key is an interned string: two jobs' keys are equal exactly when
+ * the pointers are, so a strategy may hash and compare keys by address
+ * (g_direct_hash(), g_direct_equal()) instead of by their text. The string
+ * lives as long as the job; a strategy that keeps a key beyond the job
+ * takes a reference with tp_key_ref() and drops it with tp_key_unref().
+ * While it holds one, later jobs of that key get the same address.
+ *
  * Returns: (nullable): the key given with tp_job_options_set_key(), or %NULL
  *
  * Since: 1.2
@@ -214,6 +221,7 @@ tp_job_apply_options (TpJob              *job,
     return;
 
   extra = tp_job_ensure_extra (job);
+  /* Interned by tp_job_options_set_key(), as tp_job_get_key() promises */
   if (key != NULL)
     extra->key = g_ref_string_acquire ((char *) key);
   extra->queue_timeout_us = (gint64) queue_timeout_ms * G_TIME_SPAN_MILLISECOND;

@@ -185,6 +185,33 @@ test_key_reaches_strategy (void)
   tp_job_free_detached (job);
 }
 
+static void
+test_key_ref (void)
+{
+  g_autoptr(TpJobOptions) options = tp_job_options_new ();
+  g_autoptr(TpJobOptions) again = tp_job_options_new ();
+  const char *kept;
+  TpJob *job;
+
+  g_test_summary ("A key referenced with tp_key_ref() outlives its job and options, and the "
+                  "jobs of that key submitted later have it at the same address");
+  tp_job_options_set_key (options, "kept.example.org");
+  job = tp_job_new_detached (0, 0, "kept.example.org", FALSE);
+  kept = tp_key_ref (tp_job_get_key (job));
+  g_assert_true (kept == tp_job_get_key (job));
+  tp_job_free_detached (job);
+  g_clear_pointer (&options, tp_job_options_unref);
+
+  /* Only the strategy's reference is left: the key is still interned */
+  g_assert_cmpstr (kept, ==, "kept.example.org");
+  tp_job_options_set_key (again, "kept.example.org");
+  g_assert_true (tp_job_options_get_key (again) == kept);
+  job = tp_job_new_detached (0, 1, "kept.example.org", FALSE);
+  g_assert_true (tp_job_get_key (job) == kept);
+  tp_job_free_detached (job);
+  tp_key_unref (kept);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -195,6 +222,7 @@ main (int   argc,
   g_test_add_func ("/job-options/setters", test_setters);
   g_test_add_func ("/job-options/bad-flags", test_bad_flags);
   g_test_add_func ("/job-options/key", test_key_reaches_strategy);
+  g_test_add_func ("/job-options/key/ref", test_key_ref);
   g_test_add_func ("/job-options/submit/weight-and-thread", test_weight_and_thread);
   g_test_add_func ("/job-options/submit/no-wait", test_no_wait);
 

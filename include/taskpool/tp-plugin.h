@@ -95,6 +95,11 @@ void          tp_job_set_queue_data    (TpJob       *job,
 TP_AVAILABLE_IN_1_2
 const char   *tp_job_get_key           (const TpJob *job);
 
+TP_AVAILABLE_IN_1_4
+const char   *tp_key_ref               (const char  *key);
+TP_AVAILABLE_IN_1_4
+void          tp_key_unref             (const char  *key);
+
 /**
  * TpQueueFlags:
  * @TP_QUEUE_FLAGS_NONE: no flag: the pool records each job's submission time
@@ -410,6 +415,10 @@ typedef enum {
  * tp_gate_host_wake(), which is safe anywhere. State that other threads or
  * the main context also touch (a server's replies, a monitor's signals)
  * needs a lock of the gate's own.
+ *
+ * A gate that counts by key finds keys by address: tp_job_get_key() returns
+ * an interned string, and a key the gate keeps beyond its job needs a
+ * reference of the gate's (tp_key_ref()).
  *
  * Since: 1.2
  */

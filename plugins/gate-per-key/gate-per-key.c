@@ -8,28 +8,56 @@
  * keys go on, and the pool offers the key again when one of its jobs ends.
  * Jobs without a key are not limited by this gate.
  *
- * The gate counts the running jobs of each key in a hash table; a key
- * leaves it when its last job ends, so memory is bounded by the keys
- * running now.
+ * The gate counts the running jobs of each key in a hash table. Keys are
+ * interned (see tp_job_get_key()): the table hashes and compares their
+ * addresses, never their text, and holds a reference on each key it keeps.
+ * A key whose last job ended stays in the table, idle, so that a key whose
+ * jobs follow one another (per-key-limit = 1, the common case) costs one
+ * lookup by address for each of admit and end, and nothing else: a start
+ * takes the count that admit found, when it is of the same key.
+ * Idle keys are dropped all at once when they are more than the keys
+ * running and more than PER_KEY_IDLE_KEPT: memory is bounded by twice the
+ * keys running now, plus a constant, and each drop pays for the ends that
+ * made its keys idle.
  */
-
-#include <string.h>
 
 #include <taskpool/tp-plugin.h>
 
 #include "../common/required-key.h"
 
+/* Idle keys kept at least, whatever the keys running */
+#define PER_KEY_IDLE_KEPT 64
+
 typedef struct {
-  guint  running;        /* jobs of the key running, never 0 in the table */
-  char   key[];
+  const char *key;      /* the interned key, a reference of the gate's */
+  guint       running;  /* jobs of the key running; 0 for an idle key */
 } KeyCount;
 
 typedef struct {
   guint       limit;
-  GHashTable *running;   /* key → KeyCount */
+  guint       n_idle;    /* keys in the table with no job running */
+  GHashTable *running;   /* key → KeyCount, by address */
+  KeyCount   *admitted;  /* what the last admit found, for the start that follows */
 } PerKeyGate;
 
 static const char * const per_key_keys[] = { "per-key-limit", NULL };
+
+static void
+key_count_free (gpointer data)
+{
+  KeyCount *count = data;
+
+  tp_key_unref (count->key);
+  g_free (count);
+}
+
+static gboolean
+key_count_is_idle (gpointer key,
+                   gpointer value,
+                   gpointer user_data)
+{
+  return ((KeyCount *) value)->running == 0;
+}
 
 static gboolean
 per_key_create (GKeyFile     *config,
@@ -49,7 +77,7 @@ per_key_create (GKeyFile     *config,
 
   self = g_new0 (PerKeyGate, 1);
   self->limit = limit;
-  self->running = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  self->running = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, key_count_free);
   *gate = self;
   return TRUE;
 }
@@ -80,6 +108,7 @@ per_key_admit (gpointer      gate,
   count = g_hash_table_lookup (self->running, key);
   if (count != NULL && count->running >= self->limit)
     return TP_GATE_HOLD_KEY;
+  self->admitted = count;
   return TP_GATE_ADMIT;
 }
 
@@ -95,16 +124,19 @@ per_key_started (gpointer     gate,
   if (key == NULL)
     return;
 
-  count = g_hash_table_lookup (self->running, key);
+  /* Another gate may have refused the job admit was last asked about */
+  count = self->admitted;
+  if (count == NULL || count->key != key)
+    count = g_hash_table_lookup (self->running, key);
   if (count == NULL)
     {
-      gsize size = strlen (key) + 1;
-
-      count = g_malloc (sizeof (KeyCount) + size);
+      count = g_new (KeyCount, 1);
+      count->key = tp_key_ref (key);
       count->running = 0;
-      memcpy (count->key, key, size);
-      g_hash_table_insert (self->running, count->key, count);
+      g_hash_table_insert (self->running, (gpointer) count->key, count);
     }
+  else if (count->running == 0)
+    self->n_idle--;
   count->running++;
 }
 
@@ -120,13 +152,22 @@ per_key_ended (gpointer     gate,
     return;
 
   count = g_hash_table_lookup (self->running, key);
-  if (count == NULL)
+  if (count == NULL || count->running == 0)
     {
       g_critical ("Gate “per-key”: a job of key “%s” ended that the gate never started", key);
       return;
     }
-  if (--count->running == 0)
-    g_hash_table_remove (self->running, key);
+  if (--count->running > 0)
+    return;
+
+  /* Idle keys go once they outnumber the busy ones and the constant */
+  self->n_idle++;
+  if (self->n_idle > PER_KEY_IDLE_KEPT && self->n_idle > g_hash_table_size (self->running) / 2)
+    {
+      g_hash_table_foreach_remove (self->running, key_count_is_idle, NULL);
+      self->n_idle = 0;
+      self->admitted = NULL;
+    }
 }
 
 static const TpGateStrategy per_key_strategy = {

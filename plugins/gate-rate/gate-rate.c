@@ -17,7 +17,8 @@
  * once its newest start is an interval old: it could refuse nothing any
  * more. Keys are kept in the order of their newest start, so that dropping
  * them costs O(1) per start, and memory is bounded by the keys that started
- * a job within the last interval.
+ * a job within the last interval. Keys are interned (see tp_job_get_key()):
+ * windows are found by the key's address, and each keeps a reference on it.
  *
  * The gate counts starts, not running jobs: it needs no `ended`.
  */
@@ -33,15 +34,15 @@
 typedef struct _Window Window;
 struct _Window
 {
-  gint64  *starts;     /* a ring: starts[head] is the oldest of count */
-  guint    head;
-  guint    count;
-  guint    capacity;   /* grows up to the limit; head is 0 until it is full */
-  gint64   newest;
+  gint64     *starts;    /* a ring: starts[head] is the oldest of count */
+  guint       head;
+  guint       count;
+  guint       capacity;  /* grows up to the limit; head is 0 until it is full */
+  gint64      newest;
   /* Per key */
-  char    *key;        /* NULL for the jobs without a key */
-  Window  *older;      /* in the order of the newest start */
-  Window  *newer;
+  const char *key;       /* interned, a reference; NULL for the jobs without a key */
+  Window     *older;     /* in the order of the newest start */
+  Window     *newer;
 };
 
 typedef struct {
@@ -67,7 +68,7 @@ static void
 window_free (Window *window)
 {
   g_free (window->starts);
-  g_free (window->key);
+  g_clear_pointer (&window->key, tp_key_unref);
   g_free (window);
 }
 
@@ -163,9 +164,9 @@ keyed_ensure (RateGate   *self,
     }
 
   window = g_new0 (Window, 1);
-  window->key = g_strdup (key);
+  window->key = key != NULL ? tp_key_ref (key) : NULL;
   if (key != NULL)
-    g_hash_table_insert (self->windows, window->key, window);
+    g_hash_table_insert (self->windows, (gpointer) window->key, window);
   else
     self->keyless = window;
   return window;
@@ -219,7 +220,7 @@ rate_create (GKeyFile     *config,
   self->interval_us = (gint64) interval_ms * 1000;
   self->per_key = per_key;
   if (per_key)
-    self->windows = g_hash_table_new (g_str_hash, g_str_equal);
+    self->windows = g_hash_table_new (g_direct_hash, g_direct_equal);
   *gate = self;
   return TRUE;
 }
