@@ -14,7 +14,7 @@ w4_pool_job (GTask        *task,
   g_task_return_pointer (task, NULL, NULL);
 }
 
-static double
+double
 w4_pool_run (gpointer data)
 {
   TpPool *pool = bench_pool_new ("kind", "fixed-simple", "size", sizes.w4_threads, NULL);
@@ -47,7 +47,7 @@ w4_gtp_func (gpointer data,
 }
 
 /* GThreadPool whose jobs each post a callback counted on the main thread */
-static double
+double
 w4_gtp_run (gpointer data)
 {
   W4 w4 = { g_main_context_get_thread_default (), 0 };
