@@ -1,4 +1,4 @@
-/* job-segments.h: where the FIFO and LIFO queues keep their jobs
+/* job-segments.h: where the FIFO, LIFO and priority queues keep their jobs
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
@@ -106,6 +106,20 @@ job_segments_newest (JobSegments *segments)
 {
   if (job_segments_is_empty (segments))
     return NULL;
+  return &segments->newest->slots[segments->end - 1];
+}
+
+/* The oldest slot of a sequence that is not empty */
+static inline JobSegmentEntry *
+job_segments_first (JobSegments *segments)
+{
+  return &segments->oldest->slots[segments->first];
+}
+
+/* The newest slot of a sequence that is not empty */
+static inline JobSegmentEntry *
+job_segments_last (JobSegments *segments)
+{
   return &segments->newest->slots[segments->end - 1];
 }
 
