@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-SECTIONS = ("W1", "W2", "W3", "W4", "queue", "memory", "burst", "idle", "limits")
+SECTIONS = ("W1", "W2", "W3", "W4", "queue", "memory", "burst", "idle", "limits", "aged")
 TOP = ["cpus", "glib", "warmup", "runs", "quick", "rows"]
 
 

@@ -20,6 +20,7 @@
  *   tp-bench-idle.c     the wake-ups of an idle pool
  *   tp-bench-limits.c   the gates: W1 through per-key, the rate gate's
  *                       accuracy, a key behind another's held jobs
+ *   tp-bench-aged.c     W1 and W4 in an aged heap, beside a fresh process
  *
  * The bench reaches the pool through the public header and the core's
  * private ones (a pool's ready time, the job record, the strategy registry).
@@ -72,6 +73,7 @@ typedef struct {
   gboolean  quick;
   gboolean  json;
   char     *memory_child;
+  char     *aged_child;
   char    **kinds;
   int       runs;
   int       jobs;
@@ -86,6 +88,9 @@ extern Sizes sizes;
 
 void progress (const char *format,
                ...) G_GNUC_PRINTF (1, 2);
+
+/* Whether the command line asks for @workload (every one without --only) */
+gboolean wants (const char *workload);
 
 /* }}} */
 
@@ -149,6 +154,7 @@ typedef enum {
   SECTION_BURST,
   SECTION_IDLE,
   SECTION_LIMITS,
+  SECTION_AGED,
   N_SECTIONS
 } Section;
 
@@ -237,7 +243,21 @@ const char *depth_name    (guint depth);
 
 /* The workloads: one unit each {{{ */
 
+/* W1's trials, and W4's, for the aged heap's processes too */
+typedef struct {
+  const char *kind;
+  guint       jobs;
+  guint       at_once;
+} W1;
+
+double   w1_pool_run     (gpointer data);
+double   w1_gtask_run    (gpointer data);
+double   w4_pool_run     (gpointer data);
+double   w4_gtp_run      (gpointer data);
+
 void     bench_w1        (void);
+void     bench_aged      (void);
+void     aged_child      (const char *state);
 void     bench_w2        (void);
 void     bench_w3        (void);
 void     bench_w4        (void);

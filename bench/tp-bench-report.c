@@ -238,7 +238,7 @@ void
 print_json (void)
 {
   static const char * const section_names[] = {
-    "W1", "W2", "W3", "W4", "queue", "memory", "burst", "idle", "limits",
+    "W1", "W2", "W3", "W4", "queue", "memory", "burst", "idle", "limits", "aged",
   };
   g_autoptr(GString) out = g_string_new ("{\n");
   g_autoptr(GPtrArray) ordered = rows_in_order ();

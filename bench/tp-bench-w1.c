@@ -5,14 +5,8 @@
 
 #include "tp-bench-private.h"
 
-typedef struct {
-  const char *kind;
-  guint       jobs;
-  guint       at_once;
-} W1;
-
 /* All jobs submitted up front, then the main loop until every callback ran */
-static double
+double
 w1_pool_run (gpointer data)
 {
   W1 *w1 = data;
@@ -57,7 +51,7 @@ w1_gtask_start (Chain *chain)
 }
 
 /* Baseline (a): a GTask returned at once, its callback run by the main loop */
-static double
+double
 w1_gtask_run (gpointer data)
 {
   W1 *w1 = data;

@@ -14,7 +14,7 @@ w4_pool_job (GTask        *task,
   g_task_return_pointer (task, NULL, NULL);
 }
 
-static double
+double
 w4_pool_run (gpointer data)
 {
   TpPool *pool = bench_pool_new ("kind", "fixed-simple", "size", sizes.w4_threads, NULL);
@@ -47,7 +47,7 @@ w4_gtp_func (gpointer data,
 }
 
 /* GThreadPool whose jobs each post a callback counted on the main thread */
-static double
+double
 w4_gtp_run (gpointer data)
 {
   W4 w4 = { g_main_context_get_thread_default (), 0 };
@@ -126,7 +126,7 @@ bench_w4 (void)
   baseline = g_strdup_printf ("(a) GThreadPool (%u threads) + idle per job", sizes.w4_threads);
   row = row_add (SECTION_W4, UNIT_RATE, name, samples_inverse (trials[POOL].seconds, sizes.w4_jobs),
                  baseline, samples_inverse (trials[GTP].seconds, sizes.w4_jobs));
-  row_target (row, "≥ 0.8 × (a)", row->ratio >= 0.8);
+  row_target (row, "≥ 1.5 × (a)", row->ratio >= 1.5);
 
   name_gtask = g_strdup_printf ("W4 baseline (b): GThreadPool (%u threads) returning a GTask "
                                 "made per job", sizes.w4_threads);

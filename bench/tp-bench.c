@@ -3,9 +3,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The workloads of the specification — W1 async no-op jobs, W2 timer jobs, W3
- * blocking jobs, W4 no-op thread jobs — then the priority queue at depth, the
- * memory per queued job, the autoscale burst, the wake-ups of an idle pool, and
- * the limits of §7 through the bundled gates.
+ * blocking jobs, W4 no-op thread jobs — W1 and W4 again in an aged heap, then
+ * the priority queue at depth, the memory per queued job, the autoscale burst,
+ * the wake-ups of an idle pool, and the limits of §7 through the bundled gates.
  * Every timing runs next to its raw GLib baseline in the same process, the two
  * interleaved run by run (one warm-up, then --runs runs, the order rotated each
  * round), and is reported as a median and a ratio of medians: on a shared
@@ -60,7 +60,7 @@ static const Sizes quick_sizes = {
 Options opts = { .runs = -1 };  /* -1: not given */
 Sizes sizes;
 
-static gboolean
+gboolean
 wants (const char *workload)
 {
   if (opts.only == NULL)
@@ -139,11 +139,13 @@ parse_options (int    *argc,
       "Run W1 on KIND only (repeatable; default: all six kinds); the limits' W1 on the first",
       "KIND" },
     { "only", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &opts.only,
-      "Run only these: w1 w2 w3 w4 queue memory burst idle limits (repeatable, or "
+      "Run only these: w1 w2 w3 w4 queue memory burst idle limits aged (repeatable, or "
       "comma-separated)",
       "NAME" },
     { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opts.memory_child,
       "Measure the heap per queued job of KIND and print it", "KIND" },
+    { "aged-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opts.aged_child,
+      "Run W1 and W4 once, in a fresh or an aged heap, and print the seconds", "fresh|aged" },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -151,9 +153,9 @@ parse_options (int    *argc,
 
   g_option_context_set_summary (context,
                                 "Measures libtaskpool against raw GLib baselines in the same\n"
-                                "run: W1 to W4 of the specification, the priority queue at depth,\n"
-                                "memory per queued job, the autoscale burst, idle wake-ups, and\n"
-                                "the limits of the bundled gates.");
+                                "run: W1 to W4 of the specification, W1 and W4 in an aged heap,\n"
+                                "the priority queue at depth, memory per queued job, the autoscale\n"
+                                "burst, idle wake-ups, and the limits of the bundled gates.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, argc, argv, &error))
     {
@@ -203,6 +205,13 @@ main (int   argc,
       g_free (opts.memory_child);
       return 0;
     }
+  if (opts.aged_child != NULL)
+    {
+      aged_child (opts.aged_child);
+      g_free (opts.aged_child);
+      g_strfreev (opts.kinds);
+      return 0;
+    }
 
   rows_init ();
 
@@ -216,6 +225,8 @@ main (int   argc,
     bench_w3 ();
   if (wants ("w4"))
     bench_w4 ();
+  if (wants ("aged"))
+    bench_aged ();
   if (wants ("queue"))
     bench_queue ();
   if (wants ("burst"))

@@ -26,7 +26,12 @@
  * The depot keeps at most TP_JOB_DEPOT_MAX records (32 MiB of 128-byte
  * records); beyond that, freed records go back to GSlice. It is never
  * trimmed otherwise: like GSlice's own caches, it keeps what a burst left for
- * the next burst.
+ * the next burst. Its array of pointers is allocated whole, 2 MiB, with the
+ * first magazine, at the first submission: an array grown by doubling asked
+ * malloc for a larger block at each new peak, as the jobs completed, and a
+ * large request makes malloc first merge every small block freed since the
+ * last one (see doc/performance.md). Above glibc's mmap threshold the block
+ * is mapped, and its pages are only touched as the depot fills.
  *
  * A record in the cache is free memory to memory debuggers: the cache is off
  * with G_SLICE=always-malloc (the valgrind test setup sets it). An
@@ -53,8 +58,6 @@
 # define tp_job_is_poisoned(job) ((void) (job), FALSE)
 #endif
 
-#define TP_JOB_DEPOT_MIN_SIZE 1024
-
 typedef struct {
   guint  n;
   TpJob *jobs[TP_JOB_MAGAZINE];
@@ -70,9 +73,8 @@ static GPrivate magazine_key = G_PRIVATE_INIT (tp_job_magazine_release);
 
 /* The depot, protected by depot_mutex */
 static GMutex   depot_mutex;
-static TpJob  **depot;
+static TpJob  **depot;     /* TP_JOB_DEPOT_MAX pointers, once allocated */
 static guint    depot_len;
-static guint    depot_size;
 
 /**
  * tp_job_cache_enabled:
@@ -96,7 +98,8 @@ tp_job_cache_enabled (void)
 }
 
 /* Moves @n records to the depot, as many as it has room for, and frees the
- * others. Called with the depot unlocked. */
+ * others. Called with the depot unlocked, by a thread that has a magazine:
+ * the depot exists. */
 static void
 tp_job_depot_put (TpJob * const *jobs,
                   guint          n)
@@ -105,12 +108,6 @@ tp_job_depot_put (TpJob * const *jobs,
 
   g_mutex_lock (&depot_mutex);
   kept = MIN (n, TP_JOB_DEPOT_MAX - depot_len);
-  if (depot_len + kept > depot_size)
-    {
-      depot_size = MAX (depot_size * 2, TP_JOB_DEPOT_MIN_SIZE);
-      depot_size = CLAMP (depot_size, depot_len + kept, TP_JOB_DEPOT_MAX);
-      depot = g_renew (TpJob *, depot, depot_size);
-    }
   if (kept > 0)
     memcpy (depot + depot_len, jobs, kept * sizeof (TpJob *));
   depot_len += kept;
@@ -181,6 +178,10 @@ tp_job_alloc_slow (void)
        * must not make another one, which might never be released */
       if (thread_exiting || !tp_job_cache_enabled ())
         return g_slice_new (TpJob);
+      g_mutex_lock (&depot_mutex);
+      if (depot == NULL)
+        depot = g_new (TpJob *, TP_JOB_DEPOT_MAX);
+      g_mutex_unlock (&depot_mutex);
       magazine = g_new (TpJobMagazine, 1);
       magazine->n = 0;
       g_private_set (&magazine_key, magazine);

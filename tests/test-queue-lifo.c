@@ -4,6 +4,7 @@
  */
 
 #include "tp-queue-test-util.h"
+#include "../plugins/common/job-segments.h"
 #include "tp-registry-private.h"
 
 #define RANDOM_SEED 0x11f0c0deu
@@ -123,10 +124,10 @@ test_unit_remove_tail (void)
 static void
 test_unit_remove_each (void)
 {
-  g_test_summary ("Removing the job at each position of stacks of several sizes leaves the "
-                  "others newest first");
+  g_test_summary ("Removing the job at each position of stacks of several sizes (within one "
+                  "segment and across two boundaries) leaves the others newest first");
 
-  for (guint n_jobs = 1; n_jobs <= 40; n_jobs += 3)
+  for (guint n_jobs = 1; n_jobs <= 2 * JOB_SEGMENT_SLOTS + 10; n_jobs += 3)
     {
       for (guint removed = 0; removed < n_jobs; removed++)
         check_remove_one (n_jobs, removed);
@@ -165,6 +166,49 @@ test_unit_remove_then_push (QueueFixture  *fixture,
   remove_job (fixture, 9);
   remove_job (fixture, 10);
   remove_job (fixture, 11);
+  assert_empty (fixture);
+}
+
+static void
+test_unit_segments (QueueFixture  *fixture,
+                    gconstpointer  data)
+{
+  const guint slots = JOB_SEGMENT_SLOTS;
+  const guint n = 3 * slots + 5;
+  guint next = n;
+
+  g_test_summary ("A stack across several segments: a whole segment of holes is skipped, holes "
+                  "at the bottom are dropped, and the segments left are taken again in order");
+
+  queue_fixture_make_jobs (fixture, 2 * n);
+  for (guint i = 0; i < n; i++)
+    push (fixture, i);
+
+  /* The second segment, all holes */
+  for (guint i = slots; i < 2 * slots; i++)
+    remove_job (fixture, i);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, n - slots);
+  for (guint i = n; i-- > 2 * slots;)
+    assert_pop (fixture, i);
+  assert_pop (fixture, slots - 1);
+
+  /* From the bottom up: only job slots - 2 is left */
+  for (guint i = 0; i < slots - 2; i++)
+    remove_job (fixture, i);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, 1);
+
+  /* New jobs go on top of it, in segments taken again */
+  for (guint i = 0; i < slots + 2; i++)
+    push (fixture, next++);
+  for (guint i = next; i-- > n;)
+    assert_pop (fixture, i);
+  assert_pop (fixture, slots - 2);
+  assert_empty (fixture);
+
+  push (fixture, next);
+  push (fixture, next + 1);
+  assert_pop (fixture, next + 1);
+  assert_pop (fixture, next);
   assert_empty (fixture);
 }
 
@@ -447,6 +491,8 @@ main (int   argc,
   g_test_add_func ("/queue/lifo/remove-each", test_unit_remove_each);
   g_test_add ("/queue/lifo/remove-then-push", QueueFixture, NULL,
               queue_fixture_set_up, test_unit_remove_then_push, queue_fixture_tear_down);
+  g_test_add ("/queue/lifo/segments", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_segments, queue_fixture_tear_down);
   g_test_add ("/queue/lifo/random", QueueFixture, &lifo_model,
               queue_fixture_set_up, queue_test_random_model, queue_fixture_tear_down);
   g_test_add ("/queue/lifo/requeue/order", QueueFixture, NULL,

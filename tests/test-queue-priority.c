@@ -402,13 +402,53 @@ test_unit_lane (QueueFixture  *fixture,
 }
 
 static void
+test_unit_lane_segments (QueueFixture  *fixture,
+                         gconstpointer  data)
+{
+  const guint n = 100;   /* more than three segments of 30 lane entries */
+  g_autoptr(GArray) queued = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint next = n;
+
+  g_test_summary ("A run of one weight across several segments of its lane: a whole segment "
+                  "of holes is skipped, holes at the tail across a boundary are dropped, the "
+                  "run then grows again from there, and a heap job still pops in its place");
+
+  queue_fixture_make_jobs (fixture, 2 * n);
+  for (guint i = 0; i < n; i++)
+    push (fixture, i);
+  for (guint i = 30; i < 60; i++)
+    remove_job (fixture, i);
+  for (guint i = 0; i < 30; i++)
+    assert_pop (fixture, i);
+  assert_pop (fixture, 60);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, n - 61);
+
+  /* From the tail back across the boundary at 90 */
+  for (guint i = n; i-- > 85;)
+    remove_job (fixture, i);
+
+  /* The run goes on from 84; a job of a smaller weight goes to the heap */
+  for (; next < n + 40; next++)
+    push (fixture, next);
+  fixture->jobs[next].weight = -1;
+  push (fixture, next++);
+  assert_pop (fixture, next - 1);
+
+  for (guint i = 61; i < 85; i++)
+    g_array_append_val (queued, i);
+  for (guint i = n; i < n + 40; i++)
+    g_array_append_val (queued, i);
+  assert_drain_sorted (fixture, queued);
+}
+
+static void
 test_unit_lane_holes (QueueFixture  *fixture,
                       gconstpointer  data)
 {
   g_autoptr(GArray) queued = g_array_new (FALSE, FALSE, sizeof (guint));
   guint next = 0;
 
-  g_test_summary ("A run of one weight that wraps around and grows its ring, with removals "
+  g_test_summary ("A run of one weight that spans two segments of its lane, with removals "
                   "at its head, its tail and its middle, pops in order and keeps its length");
 
   queue_fixture_make_jobs (fixture, 100);
@@ -416,7 +456,7 @@ test_unit_lane_holes (QueueFixture  *fixture,
     push (fixture, next);
   for (guint i = 0; i < 5; i++)
     assert_pop (fixture, i);
-  for (; next < 40; next++)   /* wraps the ring of 16, then doubles it twice */
+  for (; next < 40; next++)   /* past the first segment of 30 entries */
     push (fixture, next);
 
   remove_job (fixture, 5);    /* the head */
@@ -950,6 +990,8 @@ main (int   argc,
               queue_fixture_set_up, queue_test_random_model, queue_fixture_tear_down);
   g_test_add ("/queue/priority/lane", QueueFixture, NULL,
               queue_fixture_set_up, test_unit_lane, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/lane-segments", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_lane_segments, queue_fixture_tear_down);
   g_test_add ("/queue/priority/lane-holes", QueueFixture, NULL,
               queue_fixture_set_up, test_unit_lane_holes, queue_fixture_tear_down);
   g_test_add ("/queue/priority/requeue/random", QueueFixture, NULL,

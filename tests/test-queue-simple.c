@@ -4,6 +4,7 @@
  */
 
 #include "tp-queue-test-util.h"
+#include "../plugins/common/job-segments.h"
 #include "tp-registry-private.h"
 
 #define RANDOM_SEED 0x5eed5173u
@@ -121,10 +122,10 @@ test_unit_remove_tail (void)
 static void
 test_unit_remove_each (void)
 {
-  g_test_summary ("Removing the job at each position of queues of several sizes (below, at "
-                  "and above the ring's first capacity) leaves the others in order");
+  g_test_summary ("Removing the job at each position of queues of several sizes (within one "
+                  "segment and across two boundaries) leaves the others in order");
 
-  for (guint n_jobs = 1; n_jobs <= 40; n_jobs += 3)
+  for (guint n_jobs = 1; n_jobs <= 2 * JOB_SEGMENT_SLOTS + 10; n_jobs += 3)
     {
       for (guint removed = 0; removed < n_jobs; removed++)
         check_remove_one (n_jobs, removed);
@@ -172,8 +173,8 @@ test_unit_wrap_and_grow (QueueFixture  *fixture,
   guint expected = 0;
   g_autoptr(GArray) removed = g_array_new (FALSE, FALSE, sizeof (guint));
 
-  g_test_summary ("Many push/pop cycles wrap the ring many times; growing the ring while it "
-                  "wraps and holds holes keeps FIFO order and the length");
+  g_test_summary ("Many push/pop cycles through one segment; growing to several segments "
+                  "while the queue holds holes keeps FIFO order and the length");
 
   queue_fixture_make_jobs (fixture, n_cycles * 3 + 200);
 
@@ -220,6 +221,50 @@ test_unit_wrap_and_grow (QueueFixture  *fixture,
       if (expected % 3 == 0 && next < fixture->n_jobs)
         push (fixture, next++);
     }
+  assert_empty (fixture);
+}
+
+static void
+test_unit_segments (QueueFixture  *fixture,
+                    gconstpointer  data)
+{
+  const guint slots = JOB_SEGMENT_SLOTS;
+  const guint n = 3 * slots + 5;
+  guint next = n;
+
+  g_test_summary ("Jobs across several segments: a whole segment of holes is skipped, holes at "
+                  "the newest end across a boundary are dropped, and the segments left are "
+                  "taken again in order");
+
+  queue_fixture_make_jobs (fixture, 2 * n);
+  for (guint i = 0; i < n; i++)
+    push (fixture, i);
+
+  /* The second segment, all holes */
+  for (guint i = 2 * slots; i-- > slots;)
+    remove_job (fixture, i);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, n - slots);
+  for (guint i = 0; i < slots; i++)
+    assert_pop (fixture, i);
+  assert_pop (fixture, 2 * slots);
+
+  /* From the newest end back across the third segment's start */
+  for (guint i = n; i-- > 2 * slots + 2;)
+    remove_job (fixture, i);
+  g_assert_cmpuint (fixture->vt->length (fixture->queue), ==, 1);
+
+  /* New jobs go behind the one left, in segments taken again */
+  for (guint i = 0; i < slots + 2; i++)
+    push (fixture, next++);
+  assert_pop (fixture, 2 * slots + 1);
+  for (guint i = n; i < next; i++)
+    assert_pop (fixture, i);
+  assert_empty (fixture);
+
+  push (fixture, next);
+  push (fixture, next + 1);
+  assert_pop (fixture, next);
+  assert_pop (fixture, next + 1);
   assert_empty (fixture);
 }
 
@@ -522,6 +567,8 @@ main (int   argc,
               queue_fixture_set_up, test_unit_remove_then_push, queue_fixture_tear_down);
   g_test_add ("/queue/simple/wrap-and-grow", QueueFixture, NULL,
               queue_fixture_set_up, test_unit_wrap_and_grow, queue_fixture_tear_down);
+  g_test_add ("/queue/simple/segments", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_segments, queue_fixture_tear_down);
   g_test_add ("/queue/simple/random", QueueFixture, &fifo_model,
               queue_fixture_set_up, queue_test_random_model, queue_fixture_tear_down);
   g_test_add ("/queue/simple/requeue/order", QueueFixture, NULL,

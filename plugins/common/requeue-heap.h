@@ -11,8 +11,14 @@
  * gate uses.
  *
  * Each job keeps its heap index in its queue data, tagged with the low bit
- * (REQUEUE_TAG) so that `remove` tells it from a position in the array,
- * which the queues store shifted left by one.
+ * (REQUEUE_TAG) so that `remove` tells it from the address of its slot in
+ * the queue's segments, which leaves that bit clear.
+ *
+ * The array grows by doubling as jobs come back, which is while other jobs
+ * complete, and it is kept when the heap empties, until the queue goes: the
+ * next burst of held jobs asks malloc for nothing unless it is larger, as
+ * with the queues' own segments (a large request makes malloc merge the
+ * small blocks freed since its last one, see doc/performance.md).
  */
 
 #pragma once
@@ -117,12 +123,6 @@ requeue_heap_take (RequeueHeap *heap,
         requeue_heap_sift_up (heap, index);
       else
         requeue_heap_sift_down (heap, index);
-    }
-  if (heap->length == 0 && heap->capacity > 64)
-    {
-      /* A burst of held jobs is over: give its memory back */
-      g_clear_pointer (&heap->entries, g_free);
-      heap->capacity = 0;
     }
   return job;
 }

@@ -2,8 +2,10 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * A stack of job pointers: the newest job runs first. A cancelled job leaves
- * a hole (its index, shifted left by one, is kept in the job) that pop skips.
+ * A stack of job pointers, in segments (job-segments.h): the newest job runs
+ * first. Push and pop are O(1), allocate nothing once the stack has held as
+ * many jobs, and never copy it. A cancelled job leaves a hole (the job keeps
+ * its slot's address) that pop skips.
  *
  * A job a gate gave back (`requeue`) is older than jobs pushed since. If it
  * is newer than the stack's top it goes on top; otherwise it waits in a
@@ -14,13 +16,16 @@
 
 #include <taskpool/tp-plugin.h>
 
+#include "../common/job-segments.h"
 #include "../common/requeue-heap.h"
 
 typedef struct {
-  GPtrArray   *stack;
+  JobSegments  stack;    /* its newest end is the top */
   guint        length;   /* jobs on the stack, holes excluded */
   RequeueHeap  requeued; /* given back, older than the stack's top */
 } LifoQueue;
+
+G_STATIC_ASSERT (G_ALIGNOF (TpJob *) > 1);  /* a slot's address leaves REQUEUE_TAG clear */
 
 /* The heap pops the smallest order first: the newest job */
 #define LIFO_ORDER(sequence) (G_MAXUINT64 - (sequence))
@@ -30,10 +35,7 @@ lifo_create (GKeyFile    *config,
              const char  *group,
              GError     **error)
 {
-  LifoQueue *queue = g_new0 (LifoQueue, 1);
-
-  queue->stack = g_ptr_array_sized_new (16);
-  return queue;
+  return g_new0 (LifoQueue, 1);
 }
 
 static void
@@ -42,7 +44,7 @@ lifo_destroy (gpointer data)
   LifoQueue *queue = data;
 
   requeue_heap_clear (&queue->requeued);
-  g_ptr_array_unref (queue->stack);
+  job_segments_clear (&queue->stack);
   g_free (queue);
 }
 
@@ -51,35 +53,40 @@ lifo_push (gpointer  data,
            TpJob    *job)
 {
   LifoQueue *queue = data;
+  TpJob **slot = job_segments_push (&queue->stack);
 
-  tp_job_set_queue_data (job, GSIZE_TO_POINTER ((gsize) queue->stack->len << 1));
-  g_ptr_array_add (queue->stack, job);
+  *slot = job;
+  tp_job_set_queue_data (job, slot);
   queue->length++;
 }
 
-static void
+/* Drops the holes at the top: returns the top job's slot, or NULL */
+static TpJob **
 lifo_trim (LifoQueue *queue)
 {
-  while (queue->stack->len > 0 && queue->stack->pdata[queue->stack->len - 1] == NULL)
-    g_ptr_array_set_size (queue->stack, queue->stack->len - 1);
+  TpJob **slot;
+
+  while ((slot = job_segments_newest (&queue->stack)) != NULL && *slot == NULL)
+    job_segments_drop_newest (&queue->stack);
+  return slot;
 }
 
 static TpJob *
 lifo_pop (gpointer data)
 {
   LifoQueue *queue = data;
+  TpJob **top = lifo_trim (queue);
   TpJob *job;
 
-  lifo_trim (queue);
   if (G_UNLIKELY (queue->requeued.length > 0) &&
-      (queue->stack->len == 0 ||
-       queue->requeued.entries[0].order <
-       LIFO_ORDER (tp_job_get_sequence (queue->stack->pdata[queue->stack->len - 1]))))
+      (top == NULL ||
+       queue->requeued.entries[0].order < LIFO_ORDER (tp_job_get_sequence (*top))))
     return requeue_heap_take (&queue->requeued, 0);
-  if (queue->stack->len == 0)
+  if (top == NULL)
     return NULL;
 
-  job = g_ptr_array_steal_index (queue->stack, queue->stack->len - 1);
+  job = *top;
+  job_segments_drop_newest (&queue->stack);
   queue->length--;
   lifo_trim (queue);
   return job;
@@ -91,10 +98,10 @@ lifo_requeue (gpointer  data,
 {
   LifoQueue *queue = data;
   guint64 sequence = tp_job_get_sequence (job);
+  TpJob **top = job_segments_newest (&queue->stack);
 
   /* The stack has no hole at its top (lifo_trim()) */
-  if (queue->length == 0 ||
-      sequence > tp_job_get_sequence (queue->stack->pdata[queue->stack->len - 1]))
+  if (top == NULL || sequence > tp_job_get_sequence (*top))
     lifo_push (queue, job);
   else
     requeue_heap_insert (&queue->requeued, job, LIFO_ORDER (sequence));
@@ -106,7 +113,7 @@ lifo_remove (gpointer  data,
 {
   LifoQueue *queue = data;
   gpointer where = tp_job_get_queue_data (job);
-  gsize index = GPOINTER_TO_SIZE (where) >> 1;
+  TpJob **slot = where;
 
   if (requeue_data_is_heap (where))
     {
@@ -123,11 +130,14 @@ lifo_remove (gpointer  data,
       return;
     }
 
-  g_return_if_fail (index < queue->stack->len && queue->stack->pdata[index] == job);
+  /* A queued job's slot is in the segments, which are never freed before
+   * the queue: only a job of another queue would point elsewhere */
+  g_return_if_fail (slot != NULL && *slot == job);
 
-  queue->stack->pdata[index] = NULL;
+  *slot = NULL;
   queue->length--;
-  lifo_trim (queue);
+  /* Holes at the bottom too, so that a stack emptied by removals is empty */
+  job_segments_trim (&queue->stack);
 }
 
 static guint

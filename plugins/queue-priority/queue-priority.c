@@ -49,8 +49,9 @@
  * Most jobs of most pools have one weight, the default. In a heap, a run of
  * equal weights is the worst case of a pop: the newest entry, moved to the
  * root, sinks through every level. So a run of one weight pushed in
- * submission order goes to a lane instead: a FIFO ring, pushed and popped in
- * O(1). A push joins the lane if its weight is the lane's and its sequence
+ * submission order goes to a lane instead: a FIFO of entries in reused
+ * segments (job-segments.h), pushed and popped in O(1), which asks malloc for
+ * nothing once it has held as many jobs, and never copies them. A push joins the lane if its weight is the lane's and its sequence
  * follows the lane's last one; otherwise it goes to the heap. The lane takes
  * the weight of the first push after it emptied. A pop takes the smallest of
  * the lane's head, the heap's root (and the oldest ancient job), by
@@ -60,10 +61,9 @@
  * Since push places any job by its order, a job a gate gave back needs no
  * `requeue` of its own: the pool pushes it again.
  *
- * A job's queue data says where it is: NULL in the heap,
- * (lane position << 1) | 1 in the lane (LANE_TAG), where the lane position
- * counts pushes to the lane, or its GSequenceIter | 2 among the ancient jobs
- * (ANCIENT_TAG).
+ * A job's queue data says where it is: NULL in the heap, its lane entry's
+ * address | 1 in the lane (LANE_TAG), or its GSequenceIter | 2 among the
+ * ancient jobs (ANCIENT_TAG).
  */
 
 #include <string.h>
@@ -84,6 +84,10 @@ typedef struct {
   guint64 sequence;
   TpJob  *job;       /* NULL: a hole left by a removed job */
 } LaneEntry;
+
+#define JOB_SEGMENT_ENTRY          LaneEntry
+#define JOB_SEGMENT_IS_HOLE(entry) ((entry).job == NULL)
+#include "../common/job-segments.h"
 
 #define TOP_BATCH       64
 #define TOP_CAPACITY    (2 * TOP_BATCH)
@@ -109,14 +113,11 @@ typedef struct {
   GSequence  *ancient;   /* jobs older than the epoch, by (weight, sequence) */
   guint       ancient_length;
 
-  /* The lane: positions [lane_head, lane_head + lane_length) of a ring of
-   * lane_capacity (a power of two) entries; lane_live of them are jobs */
-  LaneEntry *lane;
-  gsize      lane_head;
-  gsize      lane_length;
-  gsize      lane_capacity;
-  gsize      lane_live;
-  gint64     lane_weight;
+  /* The lane: entries in submission order, lane_live of them jobs, the
+   * others holes */
+  JobSegments lane;
+  gsize       lane_live;
+  gint64      lane_weight;
 } PriorityQueue;
 
 #define LANE_TAG    ((gsize) 1)
@@ -154,7 +155,7 @@ priority_destroy (gpointer data)
 
   g_aligned_free (queue->block);
   g_free (queue->top);
-  g_free (queue->lane);
+  job_segments_clear (&queue->lane);
   g_hash_table_unref (queue->removed);
   g_sequence_free (queue->ancient);
   g_free (queue);
@@ -823,26 +824,12 @@ ancient_remove (PriorityQueue *queue,
 
 /* Lane {{{ */
 
+/* The oldest entry; a job whenever the lane has one (lane_trim() leaves no
+ * hole at its ends) */
 static inline LaneEntry *
-lane_at (PriorityQueue *queue,
-         gsize          position)
+lane_first (PriorityQueue *queue)
 {
-  return &queue->lane[position & (queue->lane_capacity - 1)];
-}
-
-/* Doubles the ring; positions, and so the jobs' queue data, stay valid */
-static void
-lane_grow (PriorityQueue *queue)
-{
-  gsize capacity = MAX (16, queue->lane_capacity * 2);
-  LaneEntry *lane = g_new (LaneEntry, capacity);
-
-  for (gsize position = queue->lane_head;
-       position != queue->lane_head + queue->lane_length; position++)
-    lane[position & (capacity - 1)] = *lane_at (queue, position);
-  g_free (queue->lane);
-  queue->lane = lane;
-  queue->lane_capacity = capacity;
+  return job_segments_first (&queue->lane);
 }
 
 /* Whether a job of @weight and @sequence may join the lane's tail */
@@ -854,7 +841,7 @@ lane_takes (PriorityQueue *queue,
   if (queue->lane_live == 0)
     return TRUE;
   return weight == queue->lane_weight &&
-         sequence > lane_at (queue, queue->lane_head + queue->lane_length - 1)->sequence;
+         sequence > job_segments_last (&queue->lane)->sequence;
 }
 
 static void
@@ -863,22 +850,19 @@ lane_push (PriorityQueue *queue,
            gint64         weight,
            guint64        sequence)
 {
-  gsize position;
+  LaneEntry *entry;
 
   if (queue->lane_live == 0)
     {
       /* Holes of removed jobs go with the lane's old weight */
-      queue->lane_head += queue->lane_length;
-      queue->lane_length = 0;
+      job_segments_drop_all (&queue->lane);
       queue->lane_weight = weight;
     }
-  if (queue->lane_length == queue->lane_capacity)
-    lane_grow (queue);
 
-  position = queue->lane_head + queue->lane_length++;
-  *lane_at (queue, position) = (LaneEntry) { .sequence = sequence, .job = job };
+  entry = job_segments_push (&queue->lane);
+  *entry = (LaneEntry) { .sequence = sequence, .job = job };
   queue->lane_live++;
-  tp_job_set_queue_data (job, GSIZE_TO_POINTER ((position << 1) | LANE_TAG));
+  tp_job_set_queue_data (job, GSIZE_TO_POINTER (GPOINTER_TO_SIZE (entry) | LANE_TAG));
 }
 
 /* Drops the holes at both ends, so that the head and the tail are jobs */
@@ -886,28 +870,18 @@ static void
 lane_trim (PriorityQueue *queue)
 {
   if (queue->lane_live == 0)
-    {
-      queue->lane_head += queue->lane_length;
-      queue->lane_length = 0;
-      return;
-    }
-  while (lane_at (queue, queue->lane_head)->job == NULL)
-    {
-      queue->lane_head++;
-      queue->lane_length--;
-    }
-  while (lane_at (queue, queue->lane_head + queue->lane_length - 1)->job == NULL)
-    queue->lane_length--;
+    job_segments_drop_all (&queue->lane);
+  else
+    job_segments_trim (&queue->lane);
 }
 
 /* The lane's head is a job whenever the lane has one (lane_trim()) */
 static TpJob *
 lane_pop (PriorityQueue *queue)
 {
-  TpJob *job = lane_at (queue, queue->lane_head)->job;
+  TpJob *job = lane_first (queue)->job;
 
-  queue->lane_head++;
-  queue->lane_length--;
+  job_segments_drop_oldest (&queue->lane);
   queue->lane_live--;
   lane_trim (queue);
   return job;
@@ -918,11 +892,10 @@ lane_remove (PriorityQueue *queue,
              TpJob         *job,
              gsize          where)
 {
-  gsize position = where >> 1;
-  LaneEntry *entry;
+  LaneEntry *entry = GSIZE_TO_POINTER (where & ~LANE_TAG);
 
-  g_return_if_fail (position - queue->lane_head < queue->lane_length);
-  entry = lane_at (queue, position);
+  /* A lane entry is in the segments, which are never freed before the
+   * queue: only a job of another queue would point elsewhere */
   g_return_if_fail (entry->job == job);
 
   entry->job = NULL;
@@ -936,7 +909,7 @@ lane_before_heap (PriorityQueue *queue)
 {
   guint64 root = heap_first_key (queue);
 
-  return order_less (queue->lane_weight, lane_at (queue, queue->lane_head)->sequence,
+  return order_less (queue->lane_weight, lane_first (queue)->sequence,
                      heap_key_weight (root), heap_key_sequence (queue, root));
 }
 
@@ -974,7 +947,7 @@ priority_pop_with_ancient (PriorityQueue *queue)
   guint64 sequence = tp_job_get_sequence (oldest);
 
   if (queue->lane_live > 0 &&
-      order_less (queue->lane_weight, lane_at (queue, queue->lane_head)->sequence,
+      order_less (queue->lane_weight, lane_first (queue)->sequence,
                   weight, sequence))
     {
       if (heap_is_empty (queue) || lane_before_heap (queue))

@@ -2,40 +2,38 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * A ring of job pointers indexed by absolute position: push and pop are O(1)
- * and allocate nothing once the ring has grown. A cancelled job leaves a hole
- * (its position, shifted left by one, is kept in the job) that pop skips.
+ * The jobs in submission order, in segments of job pointers
+ * (job-segments.h): push and pop are O(1), allocate nothing once the queue
+ * has held as many jobs, and never copy the queue. A cancelled job leaves a
+ * hole (the job keeps its slot's address) that pop skips.
  *
- * A job a gate gave back (`requeue`) is older than some jobs in the ring.
- * If it is newer than the ring's newest job it joins the ring; otherwise it
- * waits in a small heap ordered by sequence, and a pop takes the older of
- * the ring's head and the heap's root (requeue-heap.h). The ring holds jobs
- * in submission order, so this is the queue's order exactly.
+ * A job a gate gave back (`requeue`) is older than some jobs in the
+ * segments. If it is newer than the newest job there it joins them;
+ * otherwise it waits in a small heap ordered by sequence, and a pop takes
+ * the older of the oldest job and the heap's root (requeue-heap.h). The
+ * segments hold jobs in submission order, so this is the queue's order
+ * exactly.
  */
 
 #include <taskpool/tp-plugin.h>
 
+#include "../common/job-segments.h"
 #include "../common/requeue-heap.h"
 
 typedef struct {
-  TpJob     **slots;
-  guint64     head;     /* absolute position of the oldest slot */
-  guint64     tail;     /* absolute position of the next push */
-  guint       capacity; /* a power of two */
-  guint       length;   /* jobs in the ring, holes excluded */
-  RequeueHeap requeued; /* given back, older than the ring's newest job */
+  JobSegments segments;
+  guint       length;   /* jobs in the segments, holes excluded */
+  RequeueHeap requeued; /* given back, older than the newest job queued */
 } SimpleQueue;
+
+G_STATIC_ASSERT (G_ALIGNOF (TpJob *) > 1);  /* a slot's address leaves REQUEUE_TAG clear */
 
 static gpointer
 simple_create (GKeyFile    *config,
                const char  *group,
                GError     **error)
 {
-  SimpleQueue *queue = g_new0 (SimpleQueue, 1);
-
-  queue->capacity = 16;
-  queue->slots = g_new0 (TpJob *, queue->capacity);
-  return queue;
+  return g_new0 (SimpleQueue, 1);
 }
 
 static void
@@ -44,22 +42,8 @@ simple_destroy (gpointer data)
   SimpleQueue *queue = data;
 
   requeue_heap_clear (&queue->requeued);
-  g_free (queue->slots);
+  job_segments_clear (&queue->segments);
   g_free (queue);
-}
-
-static void
-simple_grow (SimpleQueue *queue)
-{
-  guint capacity = queue->capacity * 2;
-  TpJob **slots = g_new0 (TpJob *, capacity);
-
-  /* Positions stay valid: only the mask changes */
-  for (guint64 pos = queue->head; pos < queue->tail; pos++)
-    slots[pos & (capacity - 1)] = queue->slots[pos & (queue->capacity - 1)];
-  g_free (queue->slots);
-  queue->slots = slots;
-  queue->capacity = capacity;
 }
 
 static void
@@ -67,35 +51,31 @@ simple_push (gpointer  data,
              TpJob    *job)
 {
   SimpleQueue *queue = data;
+  TpJob **slot = job_segments_push (&queue->segments);
 
-  if (queue->tail - queue->head == queue->capacity)
-    simple_grow (queue);
-  queue->slots[queue->tail & (queue->capacity - 1)] = job;
-  tp_job_set_queue_data (job, GSIZE_TO_POINTER ((gsize) queue->tail << 1));
-  queue->tail++;
+  *slot = job;
+  tp_job_set_queue_data (job, slot);
   queue->length++;
 }
 
-/* Skips the holes at the ring's head: returns its oldest job, or NULL */
-static TpJob *
+/* Skips the holes at the oldest end: returns the slot of the oldest job, or
+ * NULL */
+static TpJob **
 simple_peek (SimpleQueue *queue)
 {
-  while (queue->head < queue->tail)
-    {
-      TpJob *job = queue->slots[queue->head & (queue->capacity - 1)];
+  TpJob **slot;
 
-      if (job != NULL)
-        return job;
-      queue->head++;
-    }
-  return NULL;
+  while ((slot = job_segments_oldest (&queue->segments)) != NULL && *slot == NULL)
+    job_segments_drop_oldest (&queue->segments);
+  return slot;
 }
 
 static TpJob *
 simple_pop (gpointer data)
 {
   SimpleQueue *queue = data;
-  TpJob *job = simple_peek (queue);
+  TpJob **slot = simple_peek (queue);
+  TpJob *job = slot != NULL ? *slot : NULL;
 
   if (G_UNLIKELY (queue->requeued.length > 0) &&
       (job == NULL || queue->requeued.entries[0].order < tp_job_get_sequence (job)))
@@ -103,8 +83,7 @@ simple_pop (gpointer data)
 
   if (job != NULL)
     {
-      queue->slots[queue->head & (queue->capacity - 1)] = NULL;
-      queue->head++;
+      job_segments_drop_oldest (&queue->segments);
       queue->length--;
     }
   return job;
@@ -116,10 +95,10 @@ simple_requeue (gpointer  data,
 {
   SimpleQueue *queue = data;
   guint64 sequence = tp_job_get_sequence (job);
+  TpJob **newest = job_segments_newest (&queue->segments);
 
-  /* The ring has no hole at its tail (simple_remove() trims them) */
-  if (queue->length == 0 ||
-      sequence > tp_job_get_sequence (queue->slots[(queue->tail - 1) & (queue->capacity - 1)]))
+  /* No hole at the newest end (simple_remove() trims them) */
+  if (newest == NULL || sequence > tp_job_get_sequence (*newest))
     simple_push (queue, job);
   else
     requeue_heap_insert (&queue->requeued, job, sequence);
@@ -131,7 +110,7 @@ simple_remove (gpointer  data,
 {
   SimpleQueue *queue = data;
   gpointer where = tp_job_get_queue_data (job);
-  guint64 pos = GPOINTER_TO_SIZE (where) >> 1;
+  TpJob **slot = where;
 
   if (requeue_data_is_heap (where))
     {
@@ -148,16 +127,14 @@ simple_remove (gpointer  data,
       return;
     }
 
-  g_return_if_fail (pos >= queue->head && pos < queue->tail);
-  g_return_if_fail (queue->slots[pos & (queue->capacity - 1)] == job);
+  /* A queued job's slot is in the segments, which are never freed before
+   * the queue: only a job of another queue would point elsewhere */
+  g_return_if_fail (slot != NULL && *slot == job);
 
-  queue->slots[pos & (queue->capacity - 1)] = NULL;
+  *slot = NULL;
   queue->length--;
   /* Trim holes at both ends so that a drained queue is empty again */
-  while (queue->head < queue->tail && queue->slots[queue->head & (queue->capacity - 1)] == NULL)
-    queue->head++;
-  while (queue->tail > queue->head && queue->slots[(queue->tail - 1) & (queue->capacity - 1)] == NULL)
-    queue->tail--;
+  job_segments_trim (&queue->segments);
 }
 
 static guint
