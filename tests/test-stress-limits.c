@@ -58,6 +58,7 @@
  * `--long` or TP_STRESS_LONG=1 runs twenty times more.
  */
 
+#include "tp-stress-util.h"
 #include "tp-test-util.h"
 #include "tp-pool-private.h"
 
@@ -283,8 +284,7 @@ struct _Round {
   int               final_left;         /* items still listed once closed and idle */
 
   GThreadPool      *completer;
-  GThread          *canceller;
-  GAsyncQueue      *cancel_queue;
+  StressCanceller  *canceller;
 };
 
 /* Randomness {{{ */
@@ -326,102 +326,7 @@ limits_bump (void)
 
 /* }}} */
 
-/* The canceller thread: cancels cancellables at random moments {{{ */
-
-typedef struct {
-  GCancellable *cancellable;
-  gint64        due;
-} CancelLater;
-
-static CancelLater cancel_stop;
-
-static void
-cancel_later (Round        *round,
-              GCancellable *cancellable,
-              guint         delay_us)
-{
-  CancelLater *item = g_new (CancelLater, 1);
-
-  item->cancellable = g_object_ref (cancellable);
-  item->due = g_get_monotonic_time () + delay_us;
-  g_async_queue_push (round->cancel_queue, item);
-}
-
-static void
-cancel_now (CancelLater *item)
-{
-  g_cancellable_cancel (item->cancellable);
-  g_object_unref (item->cancellable);
-  g_free (item);
-}
-
-/* Cancels what is due; returns the next due time, or G_MAXINT64 */
-static gint64
-canceller_fire (GPtrArray *pending,
-                gint64     now)
-{
-  gint64 next = G_MAXINT64;
-  guint i = 0;
-
-  while (i < pending->len)
-    {
-      CancelLater *item = pending->pdata[i];
-
-      if (item->due <= now)
-        {
-          g_ptr_array_remove_index_fast (pending, i);
-          cancel_now (item);
-        }
-      else
-        {
-          next = MIN (next, item->due);
-          i++;
-        }
-    }
-  return next;
-}
-
-static gpointer
-canceller_thread (gpointer data)
-{
-  Round *round = data;
-  g_autoptr(GPtrArray) pending = g_ptr_array_new ();
-
-  for (;;)
-    {
-      gint64 now = g_get_monotonic_time ();
-      gint64 next = canceller_fire (pending, now);
-      CancelLater *item;
-
-      if (next == G_MAXINT64)
-        item = g_async_queue_pop (round->cancel_queue);
-      else
-        item = g_async_queue_timeout_pop (round->cancel_queue, (guint64) (next - now));
-
-      if (item == &cancel_stop)
-        break;
-      if (item != NULL)
-        g_ptr_array_add (pending, item);
-    }
-
-  for (guint i = 0; i < pending->len; i++)
-    cancel_now (pending->pdata[i]);
-  return NULL;
-}
-
-/* }}} */
-
 /* Jobs {{{ */
-
-static void
-atomic_max (int *max,
-            int  value)
-{
-  int seen = g_atomic_int_get (max);
-
-  while (value > seen && !g_atomic_int_compare_and_exchange (max, seen, value))
-    seen = g_atomic_int_get (max);
-}
 
 /* A job enters its body: it counts itself, in all and by key */
 static void
@@ -430,14 +335,14 @@ limits_enter (Round      *round,
 {
   int running = g_atomic_int_add (&round->running, 1) + 1;
 
-  atomic_max (&round->peak, running);
+  stress_atomic_max (&round->peak, running);
   if (running > (int) round->cap)
     g_atomic_int_inc (&round->over_cap);
   if (sub->key >= 0)
     {
       int of_key = g_atomic_int_add (&round->key_running[sub->key], 1) + 1;
 
-      atomic_max (&round->key_peak, of_key);
+      stress_atomic_max (&round->key_peak, of_key);
       if (round->config->gates && of_key > (int) round->per_key_limit)
         g_atomic_int_inc (&round->over_key);
     }
@@ -589,7 +494,7 @@ limits_job_func (GTask        *task,
     g_atomic_pointer_set (&sub->run_cancellable, g_object_ref (cancellable));
   limits_enter (round, sub);
   if (sub->cancel_on_start)
-    cancel_later (round, sub->cancellable, sub->cancel_delay_us);
+    stress_canceller_cancel_later (round->canceller, sub->cancellable, sub->cancel_delay_us);
 
   switch (sub->mode)
     {
@@ -824,7 +729,8 @@ pick_cancellable (Producer   *self,
     *cancel_after = TRUE;
   else if (how < 65)
     /* A short delay races with the submission, the wait, the start */
-    cancel_later (self->round, cancellable, rand_range (rand, 0, 4000));
+    stress_canceller_cancel_later (self->round->canceller, cancellable,
+                                   rand_range (rand, 0, 4000));
   else if (how < 90)
     {
       /* While it runs, or just after */
@@ -879,7 +785,9 @@ pick_options (Producer   *self,
 
   /* Queue timeouts: tiny ones time out while held or queued behind a gate */
   r = rand_range (rand, 0, 100);
-  sub->queue_timeout_ms = r < 20 ? rand_range (rand, 1, 6) : r < 35 ? rand_range (rand, 20, 100) : 0;
+  sub->queue_timeout_ms = r < 20 ? rand_range (rand, 1, 6)
+                        : r < 35 ? rand_range (rand, 20, 100)
+                        : 0;
   if (sub->queue_timeout_ms > 0 || rand_percent (rand, 5))
     tp_job_options_set_queue_timeout (options, sub->queue_timeout_ms);
 
@@ -1240,7 +1148,7 @@ observer_tick_cb (gpointer data)
       return G_SOURCE_CONTINUE;
     }
 
-  atomic_max (&round->list_peak, (int) n);
+  stress_atomic_max (&round->list_peak, (int) n);
   for (guint i = 0; n > 0 && i < 3; i++)
     {
       g_autoptr(TpJobInfo) info = g_list_model_get_item (jobs, rand_range (self->rand, 0, n));
@@ -1340,7 +1248,8 @@ round_close_first (Round *round)
     {
       g_autoptr(GCancellable) cancellable = g_cancellable_new ();
 
-      cancel_later (round, cancellable, rand_range (round->rand, 0, 2000));
+      stress_canceller_cancel_later (round->canceller, cancellable,
+                                     rand_range (round->rand, 0, 2000));
       round->n_closes++;
       tp_pool_close_async (round->pool, TP_CLOSE_DRAIN, cancellable, close_done_cb, round);
     }
@@ -1387,8 +1296,8 @@ round_drive (Round *round)
     {
       round->stalled_ticks = 0;
       round->stall_breaks++;
-      if (round->held_at_start && round->unhold_at == 0 && g_atomic_int_get (&round->unholds) == 0 &&
-          round->close_mode != TP_CLOSE_DRAIN)
+      if (round->held_at_start && round->unhold_at == 0 &&
+          g_atomic_int_get (&round->unholds) == 0 && round->close_mode != TP_CLOSE_DRAIN)
         {
           round_close_first (round);
           return;
@@ -1536,8 +1445,7 @@ round_init (Round            *round,
   round->held_flag = round->held_at_start;
   round->pool_context = g_main_context_new ();
   round->completer = g_thread_pool_new (completer_func, round, 3, FALSE, NULL);
-  round->cancel_queue = g_async_queue_new ();
-  round->canceller = g_thread_new ("limits-canceller", canceller_thread, round);
+  round->canceller = stress_canceller_new ("limits-canceller");
   round->pool = round_pool_new (round);
   round->pool_address = round->pool;
   round->default_weight = tp_pool_get_default_weight (round->pool);
@@ -1578,7 +1486,6 @@ round_clear (Round *round)
       g_free (producer->subs);
       g_main_context_unref (producer->context);
     }
-  g_async_queue_unref (round->cancel_queue);
   g_main_context_unref (round->pool_context);
   g_rw_lock_clear (&round->state_lock);
   g_mutex_clear (&round->hold_lock);
@@ -1631,8 +1538,7 @@ round_finish (Round *round)
   g_atomic_int_set (&round->stop_pool_thread, TRUE);
   g_main_context_wakeup (round->pool_context);
   g_thread_join (round->pool_thread);
-  g_async_queue_push (round->cancel_queue, &cancel_stop);
-  g_thread_join (round->canceller);
+  stress_canceller_free (round->canceller);
   g_thread_pool_free (round->completer, FALSE, TRUE);
   while (g_main_context_iteration (NULL, FALSE))
     ;

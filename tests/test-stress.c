@@ -18,6 +18,7 @@
  * `--long` or TP_STRESS_LONG=1 runs twenty times more.
  */
 
+#include "tp-stress-util.h"
 #include "tp-test-util.h"
 #include "tp-pool-private.h"
 
@@ -181,8 +182,7 @@ struct _Stress {
   int               bad_job_data;
 
   GThreadPool      *completer;
-  GThread          *canceller;
-  GAsyncQueue      *cancel_queue;
+  StressCanceller  *canceller;
 };
 
 /* Randomness {{{ */
@@ -204,109 +204,14 @@ rand_percent (GRand *rand,
 
 /* }}} */
 
-/* The canceller thread: cancels cancellables at random moments {{{ */
-
-typedef struct {
-  GCancellable *cancellable;
-  gint64        due;
-} CancelLater;
-
-static CancelLater cancel_stop;
-
-static void
-cancel_later (Stress       *stress,
-              GCancellable *cancellable,
-              guint         delay_us)
-{
-  CancelLater *item = g_new (CancelLater, 1);
-
-  item->cancellable = g_object_ref (cancellable);
-  item->due = g_get_monotonic_time () + delay_us;
-  g_async_queue_push (stress->cancel_queue, item);
-}
-
-static void
-cancel_now (CancelLater *item)
-{
-  g_cancellable_cancel (item->cancellable);
-  g_object_unref (item->cancellable);
-  g_free (item);
-}
-
-/* Cancels what is due; returns the next due time, or G_MAXINT64 */
-static gint64
-canceller_fire (GPtrArray *pending,
-                gint64     now)
-{
-  gint64 next = G_MAXINT64;
-  guint i = 0;
-
-  while (i < pending->len)
-    {
-      CancelLater *item = pending->pdata[i];
-
-      if (item->due <= now)
-        {
-          g_ptr_array_remove_index_fast (pending, i);
-          cancel_now (item);
-        }
-      else
-        {
-          next = MIN (next, item->due);
-          i++;
-        }
-    }
-  return next;
-}
-
-static gpointer
-canceller_thread (gpointer data)
-{
-  Stress *stress = data;
-  g_autoptr(GPtrArray) pending = g_ptr_array_new ();
-
-  for (;;)
-    {
-      gint64 now = g_get_monotonic_time ();
-      gint64 next = canceller_fire (pending, now);
-      CancelLater *item;
-
-      if (next == G_MAXINT64)
-        item = g_async_queue_pop (stress->cancel_queue);
-      else
-        item = g_async_queue_timeout_pop (stress->cancel_queue, (guint64) (next - now));
-
-      if (item == &cancel_stop)
-        break;
-      if (item != NULL)
-        g_ptr_array_add (pending, item);
-    }
-
-  for (guint i = 0; i < pending->len; i++)
-    cancel_now (pending->pdata[i]);
-  return NULL;
-}
-
-/* }}} */
-
 /* Jobs {{{ */
-
-static void
-atomic_max (int *max,
-            int  value)
-{
-  int seen = g_atomic_int_get (max);
-
-  while (value > seen && !g_atomic_int_compare_and_exchange (max, seen, value))
-    seen = g_atomic_int_get (max);
-}
 
 static void
 stress_enter (Stress *stress)
 {
   int running = g_atomic_int_add (&stress->running, 1) + 1;
 
-  atomic_max (&stress->peak, running);
+  stress_atomic_max (&stress->peak, running);
   if (running > (int) stress->cap)
     g_atomic_int_inc (&stress->over_cap);
 }
@@ -434,7 +339,7 @@ stress_job_func (GTask        *task,
   g_atomic_int_inc (&sub->started);
   stress_enter (stress);
   if (sub->cancel_on_start)
-    cancel_later (stress, cancellable, sub->cancel_delay_us);
+    stress_canceller_cancel_later (stress->canceller, cancellable, sub->cancel_delay_us);
 
   switch (sub->mode)
     {
@@ -685,7 +590,8 @@ pick_cancellable (Producer   *self,
     *cancel_after = TRUE;
   else if (how < 65)
     /* Before the submission: a short delay races with it */
-    cancel_later (self->stress, cancellable, rand_range (rand, 0, 3000));
+    stress_canceller_cancel_later (self->stress->canceller, cancellable,
+                                   rand_range (rand, 0, 3000));
   else if (how < 90)
     {
       /* While it runs, or just after */
@@ -741,7 +647,7 @@ producer_submit (Producer *self)
 
   if (cancel_after)
     g_cancellable_cancel (cancellable);
-  atomic_max (&stress->backlog_peak, (int) tp_pool_get_backlog (stress->pool));
+  stress_atomic_max (&stress->backlog_peak, (int) tp_pool_get_backlog (stress->pool));
 }
 
 static int
@@ -771,7 +677,8 @@ waiter_cancellable (Producer *self)
   if (!g_rand_boolean (self->rand))
     return NULL;
   cancellable = g_cancellable_new ();
-  cancel_later (self->stress, cancellable, rand_range (self->rand, 0, 5000));
+  stress_canceller_cancel_later (self->stress->canceller, cancellable,
+                                 rand_range (self->rand, 0, 5000));
   return cancellable;
 }
 
@@ -944,7 +851,8 @@ stress_close_first (Stress *stress)
 
   stress_close (stress, stress->config->close_flags);
   waiter = waiter_new (self, WAITER_CLOSE, TRUE);
-  cancel_later (stress, cancellable, rand_range (stress->rand, 0, 2000));
+  stress_canceller_cancel_later (stress->canceller, cancellable,
+                                 rand_range (stress->rand, 0, 2000));
   tp_pool_close_async (stress->pool, TP_CLOSE_DRAIN, cancellable, close_done_cb, waiter);
 }
 
@@ -1035,8 +943,7 @@ stress_init (Stress           *stress,
   stress->pool = stress_pool_new (stress);
 
   stress->completer = g_thread_pool_new (completer_func, stress, 3, FALSE, NULL);
-  stress->cancel_queue = g_async_queue_new ();
-  stress->canceller = g_thread_new ("stress-canceller", canceller_thread, stress);
+  stress->canceller = stress_canceller_new ("stress-canceller");
 
   per_producer = stress->total_ops / STRESS_N_PRODUCERS;
   for (guint i = 0; i < STRESS_N_PRODUCERS; i++)
@@ -1068,7 +975,6 @@ stress_clear (Stress *stress)
       g_ptr_array_unref (producer->waiters);
       g_main_context_unref (producer->context);
     }
-  g_async_queue_unref (stress->cancel_queue);
   g_rw_lock_clear (&stress->state_lock);
   g_main_context_unref (stress->pool_context);
   g_rand_free (stress->rand);
@@ -1306,8 +1212,7 @@ test_stress (gconstpointer data)
 
   for (guint i = 0; i < STRESS_N_THREADS; i++)
     g_thread_join (threads[i]);
-  g_async_queue_push (stress.cancel_queue, &cancel_stop);
-  g_thread_join (stress.canceller);
+  stress_canceller_free (stress.canceller);
   g_thread_pool_free (stress.completer, FALSE, TRUE);
 
   stress_check (&stress, &totals);

@@ -45,6 +45,7 @@
  * while its submitter's thread stops iterating its context.
  */
 
+#include "tp-stress-util.h"
 #include "tp-test-util.h"
 
 #define TORTURE_DEFAULT_ROUNDS    12
@@ -334,21 +335,11 @@ torture_bump (void)
 /* Bookkeeping {{{ */
 
 static void
-atomic_max (int *max,
-            int  value)
-{
-  int seen = g_atomic_int_get (max);
-
-  while (value > seen && !g_atomic_int_compare_and_exchange (max, seen, value))
-    seen = g_atomic_int_get (max);
-}
-
-static void
 torture_enter (Round *round)
 {
   int running = g_atomic_int_add (&round->running, 1) + 1;
 
-  atomic_max (&round->peak, running);
+  stress_atomic_max (&round->peak, running);
   if (running > (int) round->cap)
     g_atomic_int_inc (&round->over_cap);
 }

@@ -1,0 +1,127 @@
+/* tp-stress-util.c: what the stress and torture tests share
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "tp-stress-util.h"
+
+/* The canceller {{{ */
+
+typedef struct {
+  GCancellable *cancellable;
+  gint64        due;
+} CancelLater;
+
+struct _StressCanceller
+{
+  GAsyncQueue *queue;
+  GThread     *thread;
+};
+
+/* Pushed on the queue, tells the thread to stop */
+static CancelLater cancel_stop;
+
+static void
+cancel_now (CancelLater *item)
+{
+  g_cancellable_cancel (item->cancellable);
+  g_object_unref (item->cancellable);
+  g_free (item);
+}
+
+/* Cancels what is due; returns the next due time, or G_MAXINT64 */
+static gint64
+canceller_fire (GPtrArray *pending,
+                gint64     now)
+{
+  gint64 next = G_MAXINT64;
+  guint i = 0;
+
+  while (i < pending->len)
+    {
+      CancelLater *item = pending->pdata[i];
+
+      if (item->due <= now)
+        {
+          g_ptr_array_remove_index_fast (pending, i);
+          cancel_now (item);
+        }
+      else
+        {
+          next = MIN (next, item->due);
+          i++;
+        }
+    }
+  return next;
+}
+
+static gpointer
+canceller_thread (gpointer data)
+{
+  StressCanceller *self = data;
+  g_autoptr(GPtrArray) pending = g_ptr_array_new ();
+
+  for (;;)
+    {
+      gint64 now = g_get_monotonic_time ();
+      gint64 next = canceller_fire (pending, now);
+      CancelLater *item;
+
+      if (next == G_MAXINT64)
+        item = g_async_queue_pop (self->queue);
+      else
+        item = g_async_queue_timeout_pop (self->queue, (guint64) (next - now));
+
+      if (item == &cancel_stop)
+        break;
+      if (item != NULL)
+        g_ptr_array_add (pending, item);
+    }
+
+  for (guint i = 0; i < pending->len; i++)
+    cancel_now (pending->pdata[i]);
+  return NULL;
+}
+
+StressCanceller *
+stress_canceller_new (const char *thread_name)
+{
+  StressCanceller *self = g_new (StressCanceller, 1);
+
+  self->queue = g_async_queue_new ();
+  self->thread = g_thread_new (thread_name, canceller_thread, self);
+  return self;
+}
+
+void
+stress_canceller_cancel_later (StressCanceller *self,
+                               GCancellable    *cancellable,
+                               guint            delay_us)
+{
+  CancelLater *item = g_new (CancelLater, 1);
+
+  item->cancellable = g_object_ref (cancellable);
+  item->due = g_get_monotonic_time () + delay_us;
+  g_async_queue_push (self->queue, item);
+}
+
+void
+stress_canceller_free (StressCanceller *self)
+{
+  g_async_queue_push (self->queue, &cancel_stop);
+  g_thread_join (self->thread);
+  g_async_queue_unref (self->queue);
+  g_free (self);
+}
+
+/* }}} */
+
+void
+stress_atomic_max (int *max,
+                   int  value)
+{
+  int seen = g_atomic_int_get (max);
+
+  while (value > seen && !g_atomic_int_compare_and_exchange (max, seen, value))
+    seen = g_atomic_int_get (max);
+}

@@ -1,0 +1,28 @@
+/* tp-stress-util.h: what the stress and torture tests share
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* A thread that cancels cancellables at given moments, so that cancels land
+ * in the middle of whatever the pool does then */
+typedef struct _StressCanceller StressCanceller;
+
+StressCanceller *stress_canceller_new          (const char      *thread_name);
+/* Cancels @cancellable @delay_us from now, on the canceller's thread */
+void             stress_canceller_cancel_later (StressCanceller *self,
+                                                GCancellable    *cancellable,
+                                                guint            delay_us);
+/* Cancels what is still pending at once, stops the thread and frees @self */
+void             stress_canceller_free         (StressCanceller *self);
+
+/* Raises *@max to @value, from any thread */
+void             stress_atomic_max             (int             *max,
+                                                int              value);
+
+G_END_DECLS
