@@ -1935,53 +1935,18 @@ test_stress_limits (gconstpointer data)
                   (g_get_monotonic_time () - start) / 1e6);
 }
 
-/* Takes `--long` out of argv before GTest sees it */
-static gboolean
-parse_long_flag (int   *argc,
-                 char **argv)
-{
-  gboolean found = FALSE;
-  int out = 1;
-
-  for (int i = 1; i < *argc; i++)
-    {
-      if (g_strcmp0 (argv[i], "--long") == 0)
-        found = TRUE;
-      else
-        argv[out++] = argv[i];
-    }
-  argv[out] = NULL;
-  *argc = out;
-  return found;
-}
-
-static guint
-env_uint (const char *name,
-          guint       fallback)
-{
-  const char *value = g_getenv (name);
-  guint64 parsed;
-
-  if (value == NULL || *value == '\0')
-    return fallback;
-  if (!g_ascii_string_to_unsigned (value, 10, 1, G_MAXUINT, &parsed, NULL))
-    g_error ("%s=%s: expected a whole number of at least 1", name, value);
-  return (guint) parsed;
-}
-
 int
 main (int   argc,
       char *argv[])
 {
-  gboolean long_run = parse_long_flag (&argc, argv);
-  const char *long_env = g_getenv ("TP_STRESS_LONG");
+  gboolean long_run = stress_long_run (&argc, argv);
   int status;
 
   g_test_init (&argc, &argv, NULL);
 
-  limits_ops = env_uint ("TP_STRESS_OPS", LIMITS_DEFAULT_OPS);
-  limits_watchdog_s = env_uint ("TP_STRESS_WATCHDOG", LIMITS_DEFAULT_WATCHDOG);
-  if (long_run || (long_env != NULL && *long_env != '\0'))
+  limits_ops = stress_env_uint ("TP_STRESS_OPS", LIMITS_DEFAULT_OPS, 1);
+  limits_watchdog_s = stress_env_uint ("TP_STRESS_WATCHDOG", LIMITS_DEFAULT_WATCHDOG, 1);
+  if (long_run)
     limits_ops *= LIMITS_LONG_FACTOR;
 
   for (guint i = 0; i < G_N_ELEMENTS (limits_cases); i++)

@@ -1233,38 +1233,16 @@ test_stress (gconstpointer data)
   stress_clear (&stress);
 }
 
-/* Takes `--long` out of argv before GTest sees it */
-static gboolean
-parse_long_flag (int   *argc,
-                 char **argv)
-{
-  gboolean found = FALSE;
-  int out = 1;
-
-  for (int i = 1; i < *argc; i++)
-    {
-      if (g_strcmp0 (argv[i], "--long") == 0)
-        found = TRUE;
-      else
-        argv[out++] = argv[i];
-    }
-  argv[out] = NULL;
-  *argc = out;
-  return found;
-}
-
 int
 main (int   argc,
       char *argv[])
 {
-  gboolean long_run = parse_long_flag (&argc, argv);
-  const char *ops = g_getenv ("TP_STRESS_OPS");
+  gboolean long_run = stress_long_run (&argc, argv);
 
   g_test_init (&argc, &argv, NULL);
 
-  if (ops != NULL && *ops != '\0')
-    stress_ops = (guint) g_ascii_strtoull (ops, NULL, 10);
-  if (long_run || (g_getenv ("TP_STRESS_LONG") != NULL && *g_getenv ("TP_STRESS_LONG") != '\0'))
+  stress_ops = stress_env_uint ("TP_STRESS_OPS", stress_ops, 1);
+  if (long_run)
     stress_ops *= STRESS_LONG_FACTOR;
 
   for (guint i = 0; i < G_N_ELEMENTS (stress_cases); i++)

@@ -2205,20 +2205,6 @@ watchdog_func (gpointer data)
 
 /* }}} */
 
-static guint
-env_uint (const char *name,
-          guint       fallback)
-{
-  const char *value = g_getenv (name);
-  guint64 parsed;
-
-  if (value == NULL || *value == '\0')
-    return fallback;
-  if (!g_ascii_string_to_unsigned (value, 10, 0, G_MAXUINT, &parsed, NULL))
-    g_error ("%s=%s: expected a whole number", name, value);
-  return (guint) parsed;
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -2229,8 +2215,8 @@ main (int   argc,
   g_log_set_writer_func (misuse_log_writer, NULL, NULL);
   g_test_init (&argc, &argv, NULL);
 
-  torture_rounds = env_uint ("TP_TORTURE_ROUNDS", TORTURE_DEFAULT_ROUNDS);
-  torture_watchdog_s = MAX (1, env_uint ("TP_TORTURE_WATCHDOG", TORTURE_DEFAULT_WATCHDOG));
+  torture_rounds = stress_env_uint ("TP_TORTURE_ROUNDS", TORTURE_DEFAULT_ROUNDS, 0);
+  torture_watchdog_s = stress_env_uint ("TP_TORTURE_WATCHDOG", TORTURE_DEFAULT_WATCHDOG, 1);
 
   g_log_set_handler ("TaskPool", G_LOG_LEVEL_CRITICAL | G_LOG_FLAG_FATAL, misuse_log_handler,
                      NULL);

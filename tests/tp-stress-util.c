@@ -125,3 +125,38 @@ stress_atomic_max (int *max,
   while (value > seen && !g_atomic_int_compare_and_exchange (max, seen, value))
     seen = g_atomic_int_get (max);
 }
+
+gboolean
+stress_long_run (int   *argc,
+                 char **argv)
+{
+  const char *env = g_getenv ("TP_STRESS_LONG");
+  gboolean found = env != NULL && *env != '\0';
+  int out = 1;
+
+  for (int i = 1; i < *argc; i++)
+    {
+      if (g_strcmp0 (argv[i], "--long") == 0)
+        found = TRUE;
+      else
+        argv[out++] = argv[i];
+    }
+  argv[out] = NULL;
+  *argc = out;
+  return found;
+}
+
+guint
+stress_env_uint (const char *name,
+                 guint       fallback,
+                 guint       minimum)
+{
+  const char *value = g_getenv (name);
+  guint64 parsed;
+
+  if (value == NULL || *value == '\0')
+    return fallback;
+  if (!g_ascii_string_to_unsigned (value, 10, minimum, G_MAXUINT, &parsed, NULL))
+    g_error ("%s=%s: expected a whole number of at least %u", name, value, minimum);
+  return (guint) parsed;
+}

@@ -21,6 +21,17 @@ void             stress_canceller_cancel_later (StressCanceller *self,
 /* Cancels what is still pending at once, stops the thread and frees @self */
 void             stress_canceller_free         (StressCanceller *self);
 
+/* Whether the long run is asked for: `--long`, which it takes out of argv
+ * before GTest sees it, or TP_STRESS_LONG set and not empty */
+gboolean         stress_long_run               (int             *argc,
+                                                char           **argv);
+/* The whole number in the environment variable @name, at least @minimum, or
+ * @fallback when it is unset or empty; anything else stops the test with a
+ * message that names it */
+guint            stress_env_uint               (const char      *name,
+                                                guint            fallback,
+                                                guint            minimum);
+
 /* Raises *@max to @value, from any thread */
 void             stress_atomic_max             (int             *max,
                                                 int              value);
