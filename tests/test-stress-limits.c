@@ -306,26 +306,6 @@ rand_percent (GRand *rand,
 
 /* }}} */
 
-/* The watchdog's view {{{ */
-
-static int limits_progress;
-static Round *limits_current;   /* atomic */
-static GMutex watchdog_lock;
-static GCond watchdog_cond;
-static gboolean watchdog_stop;
-static GThread *watchdog_thread;
-
-/* Something happened: the watchdog sees progress, and the main thread,
- * which may be waiting for a count, wakes up */
-static void
-limits_bump (void)
-{
-  g_atomic_int_inc (&limits_progress);
-  g_main_context_wakeup (NULL);
-}
-
-/* }}} */
-
 /* Jobs {{{ */
 
 /* A job enters its body: it counts itself, in all and by key */
@@ -539,7 +519,7 @@ limits_job_free (gpointer data)
   g_atomic_int_inc (&producer->destroys);
   g_main_context_wakeup (context);
   g_main_context_unref (context);
-  limits_bump ();
+  stress_bump ();
 }
 
 /* }}} */
@@ -643,7 +623,7 @@ submit_done_cb (GObject      *source,
                         run_cancellable != NULL && g_cancellable_is_cancelled (run_cancellable));
     }
   g_atomic_int_inc (&producer->callbacks);
-  limits_bump ();
+  stress_bump ();
 }
 
 static void
@@ -670,7 +650,7 @@ close_done_cb (GObject      *source,
       g_atomic_int_inc (&round->bad_close);
     }
   g_atomic_int_inc (&round->close_callbacks);
-  limits_bump ();
+  stress_bump ();
 }
 
 /* }}} */
@@ -1004,7 +984,7 @@ producer_finish (Producer *self)
 {
   g_atomic_int_set (&self->finished, TRUE);
   g_atomic_int_inc (&self->round->producers_finished);
-  limits_bump ();
+  stress_bump ();
 }
 
 static gpointer
@@ -1019,7 +999,7 @@ producer_thread (gpointer data)
     {
       producer_step (self, ++self->op);
       g_atomic_int_inc (&round->ops_done);
-      limits_bump ();
+      stress_bump ();
       for (guint i = 0; i < 4 && g_main_context_iteration (self->context, FALSE); i++)
         ;
       /* Without ever sleeping: a held pool is unheld by the driver once
@@ -1126,7 +1106,7 @@ observer_final_check (Round      *round,
   tries = 0;
   g_atomic_int_set (&round->final_left, (int) n);
   g_atomic_int_set (&round->final_checked, TRUE);
-  limits_bump ();
+  stress_bump ();
 }
 
 static gboolean
@@ -1174,7 +1154,7 @@ observer_tick_cb (gpointer data)
       else
         producer_scale (self);
       g_atomic_int_inc (&round->ops_done);
-      limits_bump ();
+      stress_bump ();
     }
   if (!g_atomic_int_get (&self->finished) && producer_done (self))
     producer_finish (self);
@@ -1212,7 +1192,7 @@ pool_disposed_cb (gpointer  data,
   Round *round = data;
 
   g_atomic_int_set (&round->pool_disposed, TRUE);
-  limits_bump ();
+  stress_bump ();
 }
 
 /* }}} */
@@ -1497,7 +1477,7 @@ round_run (Round *round)
 {
   GSource *tick;
 
-  g_atomic_pointer_set (&limits_current, round);
+  stress_watchdog_set_round (round);
   round->pool_thread = g_thread_new ("limits-pool", pool_thread, round);
   for (guint i = 0; i < LIMITS_N_THREADS; i++)
     {
@@ -1542,7 +1522,7 @@ round_finish (Round *round)
   g_thread_pool_free (round->completer, FALSE, TRUE);
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  g_atomic_pointer_set (&limits_current, NULL);
+  stress_watchdog_set_round (NULL);
 }
 
 /* }}} */
@@ -1792,8 +1772,9 @@ round_assert (Round       *round,
 /* The watchdog {{{ */
 
 static void
-watchdog_report (Round *round)
+watchdog_report (gpointer data)
 {
+  Round *round = data;
   guint shown = 0;
 
   g_printerr ("Bail out! stress-limits watchdog: nothing happened for %u s in round %u of %s "
@@ -1837,35 +1818,6 @@ watchdog_report (Round *round)
     }
 }
 
-static gpointer
-watchdog_func (gpointer data)
-{
-  int seen = g_atomic_int_get (&limits_progress);
-  gint64 last_change = g_get_monotonic_time ();
-
-  g_mutex_lock (&watchdog_lock);
-  while (!watchdog_stop)
-    {
-      gint64 now = g_get_monotonic_time ();
-      int progress = g_atomic_int_get (&limits_progress);
-      Round *round = g_atomic_pointer_get (&limits_current);
-
-      if (progress != seen || round == NULL)
-        {
-          seen = progress;
-          last_change = now;
-        }
-      else if (now - last_change > (gint64) limits_watchdog_s * G_USEC_PER_SEC)
-        {
-          watchdog_report (round);
-          g_error ("stress-limits watchdog: round %u of %s made no progress for %u s",
-                   round->index, round->config->path, limits_watchdog_s);
-        }
-      g_cond_wait_until (&watchdog_cond, &watchdog_lock, now + G_USEC_PER_SEC);
-    }
-  g_mutex_unlock (&watchdog_lock);
-  return NULL;
-}
 
 /* }}} */
 
@@ -1952,13 +1904,9 @@ main (int   argc,
   for (guint i = 0; i < G_N_ELEMENTS (limits_cases); i++)
     g_test_add_data_func (limits_cases[i].path, &limits_cases[i], test_stress_limits);
 
-  watchdog_thread = g_thread_new ("limits-watchdog", watchdog_func, NULL);
+  stress_watchdog_start ("stress-limits", limits_watchdog_s, watchdog_report);
   status = g_test_run ();
 
-  g_mutex_lock (&watchdog_lock);
-  watchdog_stop = TRUE;
-  g_cond_signal (&watchdog_cond);
-  g_mutex_unlock (&watchdog_lock);
-  g_thread_join (watchdog_thread);
+  stress_watchdog_stop ();
   return status;
 }

@@ -312,26 +312,6 @@ struct _Round {
   GThreadPool       *completer;
 };
 
-/* The test's state for the watchdog {{{ */
-
-static int torture_progress;
-static Round *torture_current;   /* atomic */
-static GMutex watchdog_lock;
-static GCond watchdog_cond;
-static gboolean watchdog_stop;
-static GThread *watchdog_thread;
-
-/* Something happened: the watchdog sees progress, and the main thread,
- * which may be waiting for a count, wakes up */
-static void
-torture_bump (void)
-{
-  g_atomic_int_inc (&torture_progress);
-  g_main_context_wakeup (NULL);
-}
-
-/* }}} */
-
 /* Bookkeeping {{{ */
 
 static void
@@ -385,7 +365,7 @@ static void
 home_give (Home *home)
 {
   g_atomic_int_add (&home->outstanding, -1);
-  torture_bump ();
+  stress_bump ();
 }
 
 static gboolean
@@ -560,7 +540,7 @@ torture_close (Round        *round,
   g_atomic_int_set (&round->close_issued, TRUE);
   /* Jobs that waited for the close may complete now, after it */
   late_release (round);
-  torture_bump ();
+  stress_bump ();
 }
 
 static TpCloseFlags
@@ -748,7 +728,7 @@ torture_job_free (gpointer data)
   g_free (job);
   g_atomic_int_inc (&sub->destroys);
   g_atomic_int_inc (&round->n_destroys);
-  torture_bump ();
+  stress_bump ();
 }
 
 /* }}} */
@@ -1032,7 +1012,7 @@ torture_submit (Round    *round,
 
   if (cancel_after)
     g_cancellable_cancel (cancellable);
-  torture_bump ();
+  stress_bump ();
 }
 
 /* Makes a cancellable for a waiter, cancelled later, or none */
@@ -1073,7 +1053,7 @@ torture_scale (Round      *round,
       if (target < 0 || target > (int) round->cap || tp_pool_get_size (pool) > round->cap)
         g_atomic_int_inc (&round->bad_size);
     }
-  torture_bump ();
+  stress_bump ();
 }
 
 static void
@@ -1164,7 +1144,7 @@ iterator_thread (gpointer data)
   g_main_context_pop_thread_default (self->home.context);
 
   g_atomic_int_inc (&self->round->producers_done);
-  torture_bump ();
+  stress_bump ();
   return NULL;
 }
 
@@ -1179,7 +1159,7 @@ producer_thread (gpointer data)
     {
       producer_step (self, op);
       g_atomic_int_inc (&round->ops_done);
-      torture_bump ();
+      stress_bump ();
       for (guint i = 0; i < 4 && g_main_context_iteration (self->home.context, FALSE); i++)
         ;
       while (!self->hands_off &&
@@ -1204,7 +1184,7 @@ producer_thread (gpointer data)
   g_main_context_pop_thread_default (self->home.context);
 
   g_atomic_int_inc (&round->producers_done);
-  torture_bump ();
+  stress_bump ();
   return NULL;
 }
 
@@ -1233,7 +1213,7 @@ pool_disposed_cb (gpointer  data,
   Round *round = data;
 
   g_atomic_int_set (&round->pool_disposed, TRUE);
-  torture_bump ();
+  stress_bump ();
 }
 
 /* }}} */
@@ -1622,7 +1602,7 @@ round_run (Round *round)
 {
   guint tick;
 
-  g_atomic_pointer_set (&torture_current, round);
+  stress_watchdog_set_round (round);
 
   if (round->own_pool_thread)
     round->pool_thread = g_thread_new ("torture-pool", pool_thread, round);
@@ -1662,7 +1642,7 @@ round_run (Round *round)
   g_thread_pool_free (round->completer, FALSE, TRUE);
   round->completer = NULL;
 
-  g_atomic_pointer_set (&torture_current, NULL);
+  stress_watchdog_set_round (NULL);
 }
 
 static void
@@ -2124,8 +2104,9 @@ test_refused_foreign (gconstpointer data)
 /* The watchdog {{{ */
 
 static void
-watchdog_report (Round *round)
+watchdog_report (gpointer data)
 {
+  Round *round = data;
   guint shown = 0;
 
   g_printerr ("Bail out! torture watchdog: nothing happened for %u s in round %u of %s "
@@ -2173,35 +2154,6 @@ watchdog_report (Round *round)
   g_mutex_unlock (&round->lock);
 }
 
-static gpointer
-watchdog_func (gpointer data)
-{
-  int seen = g_atomic_int_get (&torture_progress);
-  gint64 last_change = g_get_monotonic_time ();
-
-  g_mutex_lock (&watchdog_lock);
-  while (!watchdog_stop)
-    {
-      gint64 now = g_get_monotonic_time ();
-      int progress = g_atomic_int_get (&torture_progress);
-      Round *round = g_atomic_pointer_get (&torture_current);
-
-      if (progress != seen || round == NULL)
-        {
-          seen = progress;
-          last_change = now;
-        }
-      else if (now - last_change > (gint64) torture_watchdog_s * G_USEC_PER_SEC)
-        {
-          watchdog_report (round);
-          g_error ("torture watchdog: round %u of %s made no progress for %u s",
-                   round->index, round->config->kind, torture_watchdog_s);
-        }
-      g_cond_wait_until (&watchdog_cond, &watchdog_lock, now + G_USEC_PER_SEC);
-    }
-  g_mutex_unlock (&watchdog_lock);
-  return NULL;
-}
 
 /* }}} */
 
@@ -2228,13 +2180,9 @@ main (int   argc,
   g_test_add_func ("/torture/misuse/pause-racing-close", test_misuse_pause_racing_close);
   g_test_add_func ("/torture/misuse/scale-async-unstarted", test_misuse_scale_async_unstarted);
 
-  watchdog_thread = g_thread_new ("torture-watchdog", watchdog_func, NULL);
+  stress_watchdog_start ("torture", torture_watchdog_s, watchdog_report);
   status = g_test_run ();
 
-  g_mutex_lock (&watchdog_lock);
-  watchdog_stop = TRUE;
-  g_cond_signal (&watchdog_cond);
-  g_mutex_unlock (&watchdog_lock);
-  g_thread_join (watchdog_thread);
+  stress_watchdog_stop ();
   return status;
 }

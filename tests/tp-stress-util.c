@@ -116,6 +116,87 @@ stress_canceller_free (StressCanceller *self)
 
 /* }}} */
 
+/* The watchdog {{{ */
+
+static int                   watchdog_progress;
+static gpointer              watchdog_round;      /* atomic */
+static GMutex                watchdog_lock;
+static GCond                 watchdog_cond;
+static gboolean              watchdog_stopping;
+static GThread              *watchdog_thread;
+static char                 *watchdog_name;
+static guint                 watchdog_seconds;
+static StressWatchdogReport  watchdog_report;
+
+static gpointer
+watchdog_func (gpointer data)
+{
+  int seen = g_atomic_int_get (&watchdog_progress);
+  gint64 last_change = g_get_monotonic_time ();
+
+  g_mutex_lock (&watchdog_lock);
+  while (!watchdog_stopping)
+    {
+      gint64 now = g_get_monotonic_time ();
+      int progress = g_atomic_int_get (&watchdog_progress);
+      gpointer round = g_atomic_pointer_get (&watchdog_round);
+
+      if (progress != seen || round == NULL)
+        {
+          seen = progress;
+          last_change = now;
+        }
+      else if (now - last_change > (gint64) watchdog_seconds * G_USEC_PER_SEC)
+        {
+          watchdog_report (round);
+          g_error ("%s watchdog: the round made no progress for %u s", watchdog_name,
+                   watchdog_seconds);
+        }
+      g_cond_wait_until (&watchdog_cond, &watchdog_lock, now + G_USEC_PER_SEC);
+    }
+  g_mutex_unlock (&watchdog_lock);
+  return NULL;
+}
+
+void
+stress_watchdog_start (const char           *name,
+                       guint                 seconds,
+                       StressWatchdogReport  report)
+{
+  g_assert_null (watchdog_thread);
+  watchdog_name = g_strdup (name);
+  watchdog_seconds = seconds;
+  watchdog_report = report;
+  watchdog_stopping = FALSE;
+  watchdog_thread = g_thread_new ("stress-watchdog", watchdog_func, NULL);
+}
+
+void
+stress_watchdog_stop (void)
+{
+  g_mutex_lock (&watchdog_lock);
+  watchdog_stopping = TRUE;
+  g_cond_signal (&watchdog_cond);
+  g_mutex_unlock (&watchdog_lock);
+  g_thread_join (g_steal_pointer (&watchdog_thread));
+  g_clear_pointer (&watchdog_name, g_free);
+}
+
+void
+stress_watchdog_set_round (gpointer round)
+{
+  g_atomic_pointer_set (&watchdog_round, round);
+}
+
+void
+stress_bump (void)
+{
+  g_atomic_int_inc (&watchdog_progress);
+  g_main_context_wakeup (NULL);
+}
+
+/* }}} */
+
 void
 stress_atomic_max (int *max,
                    int  value)
