@@ -703,8 +703,9 @@ producer_wait_idle (Producer *self)
   self->n_wait_idle++;
 }
 
-/* Pause and resume are for a running pool only: the state lock keeps them
- * from racing with the close, which would make them criticals */
+/* Pause and resume are kept out of the close by the state lock, so that the
+ * pauses counted are pauses of a running pool. (Racing a close they are
+ * no-ops, which /torture/misuse/pause-racing-close checks.) */
 static void
 producer_pause (Producer *self,
                 guint     op)
