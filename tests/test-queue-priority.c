@@ -4,8 +4,15 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <string.h>
+
 #include "tp-queue-test-util.h"
 #include "tp-registry-private.h"
+
+#ifdef G_OS_UNIX
+# include <sys/mman.h>
+# include <unistd.h>
+#endif
 
 #define RANDOM_SEED 0x9a10b17eu
 
@@ -728,6 +735,67 @@ test_unit_large_rebase (QueueFixture  *fixture,
   assert_drain_sorted (fixture, queued);
 }
 
+#ifdef G_OS_UNIX
+/* A job alone on its page, which can be made unreadable */
+static TpJob *
+guarded_job_new (guint64 sequence,
+                 int     weight)
+{
+  TpJob *job = mmap (NULL, (gsize) sysconf (_SC_PAGESIZE), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+  g_assert_true (job != MAP_FAILED);
+  memset (job, 0, sizeof *job);
+  job->sequence = sequence;
+  job->weight = weight;
+  return job;
+}
+
+static void
+test_unit_large_removed_unread (QueueFixture  *fixture,
+                                gconstpointer  data)
+{
+  const guint n_jobs = 140000;
+  const guint n_guarded = 16;
+  gsize page = (gsize) sysconf (_SC_PAGESIZE);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED + 7);
+  g_autoptr(GArray) queued = g_array_sized_new (FALSE, FALSE, sizeof (guint), n_jobs);
+  g_autofree TpJob **guarded = g_new (TpJob *, n_guarded);
+
+  g_test_summary ("A large heap asks for the memory of the jobs it returns next (the task's "
+                  "address is read from the job): it never reads a job removed from its top, "
+                  "which the pool may have freed. The removed jobs' pages are made unreadable, "
+                  "and the pops that pass them return the rest in order");
+
+  /* The smallest weights, so that they are in the top once a pop makes it */
+  for (guint i = 0; i < n_guarded; i++)
+    {
+      guarded[i] = guarded_job_new (n_jobs + i, -100 + (int) i);
+      fixture->vt->push (fixture->queue, guarded[i]);
+    }
+  queue_fixture_make_jobs (fixture, n_jobs);
+  for (guint i = 0; i < n_jobs; i++)
+    {
+      fixture->jobs[i].weight = g_rand_int_range (rand, 0, 1000);
+      push (fixture, i);
+      g_array_append_val (queued, i);
+    }
+
+  g_assert_true (fixture->vt->pop (fixture->queue) == guarded[0]);
+  /* Every guarded job but the next, each unreadable once removed */
+  for (guint i = 2; i < n_guarded; i++)
+    {
+      fixture->vt->remove (fixture->queue, guarded[i]);
+      g_assert_cmpint (mprotect (guarded[i], page, PROT_NONE), ==, 0);
+    }
+  g_assert_true (fixture->vt->pop (fixture->queue) == guarded[1]);
+  assert_drain_sorted (fixture, queued);
+
+  for (guint i = 0; i < n_guarded; i++)
+    g_assert_cmpint (munmap (guarded[i], page), ==, 0);
+}
+#endif
+
 /* }}} */
 
 /* In a pool {{{ */
@@ -1008,6 +1076,10 @@ main (int   argc,
               queue_fixture_set_up, test_unit_large, queue_fixture_tear_down);
   g_test_add ("/queue/priority/large-rebase", QueueFixture, NULL,
               queue_fixture_set_up, test_unit_large_rebase, queue_fixture_tear_down);
+#ifdef G_OS_UNIX
+  g_test_add ("/queue/priority/large-removed-unread", QueueFixture, NULL,
+              queue_fixture_set_up, test_unit_large_removed_unread, queue_fixture_tear_down);
+#endif
 
   for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
     {

@@ -87,6 +87,7 @@ typedef struct {
 
 #define JOB_SEGMENT_ENTRY          LaneEntry
 #define JOB_SEGMENT_IS_HOLE(entry) ((entry).job == NULL)
+#define JOB_SEGMENT_JOB(entry)     ((entry).job)
 #include "../common/job-segments.h"
 
 #define TOP_BATCH       64
@@ -724,7 +725,20 @@ heap_pop (PriorityQueue *queue)
   TpJob *job;
 
   if (queue->top_length > 0)
-    job = queue->top[--queue->top_length].job;
+    {
+      guint ahead = JOB_SEGMENT_PREFETCH_AHEAD;
+
+      job = queue->top[--queue->top_length].job;
+      /* The top says which jobs come next: ask for their memory
+       * (job_segments_prefetch_oldest() does the same for the lane) */
+      if (queue->top_length > 2 * ahead)
+        tp_job_prefetch (queue->top[queue->top_length - 1 - 2 * ahead].job, TP_PREFETCH_RECORD);
+      /* The task's address is read from the job: not from a removed job,
+       * which the pool may have freed */
+      if (queue->top_length > ahead &&
+          !heap_entry_removed (queue, &queue->top[queue->top_length - 1 - ahead]))
+        tp_job_prefetch (queue->top[queue->top_length - 1 - ahead].job, TP_PREFETCH_TASK);
+    }
   else
     {
       job = queue->entries[0].job;
@@ -882,6 +896,7 @@ lane_pop (PriorityQueue *queue)
   TpJob *job = lane_first (queue)->job;
 
   job_segments_drop_oldest (&queue->lane);
+  job_segments_prefetch_oldest (&queue->lane);
   queue->lane_live--;
   lane_trim (queue);
   return job;
