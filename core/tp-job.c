@@ -174,7 +174,7 @@ tp_job_get_key (const TpJob *job)
  * then wait for it. %TP_PREFETCH_RECORD fetches the job's record and reads
  * nothing; %TP_PREFETCH_TASK fetches its task, which needs a read of the
  * record. So a strategy asks for the record of the job some places ahead,
- * and for the task of a job whose record it asked for earlier (the `priority`
+ * and for the task of a job whose record it asked for earlier (the bundled FIFO
  * queue: 8 and 4 places ahead). On a compiler without a prefetch builtin
  * this does nothing.
  *

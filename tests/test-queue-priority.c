@@ -762,10 +762,10 @@ test_unit_large_removed_unread (QueueFixture  *fixture,
   g_autoptr(GArray) queued = g_array_sized_new (FALSE, FALSE, sizeof (guint), n_jobs);
   g_autofree TpJob **guarded = g_new (TpJob *, n_guarded);
 
-  g_test_summary ("A large heap asks for the memory of the jobs it returns next (the task's "
-                  "address is read from the job): it never reads a job removed from its top, "
-                  "which the pool may have freed. The removed jobs' pages are made unreadable, "
-                  "and the pops that pass them return the rest in order");
+  g_test_summary ("A large heap never reads a job removed from its top, which the pool may "
+                  "have freed (the lane and the FIFO and LIFO queues leave a hole instead): the "
+                  "removed jobs' pages are made unreadable, and the pops that pass them return "
+                  "the rest in order");
 
   /* The smallest weights, so that they are in the top once a pop makes it */
   for (guint i = 0; i < n_guarded; i++)

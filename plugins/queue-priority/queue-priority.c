@@ -725,20 +725,7 @@ heap_pop (PriorityQueue *queue)
   TpJob *job;
 
   if (queue->top_length > 0)
-    {
-      guint ahead = JOB_SEGMENT_PREFETCH_AHEAD;
-
-      job = queue->top[--queue->top_length].job;
-      /* The top says which jobs come next: ask for their memory
-       * (job_segments_prefetch_oldest() does the same for the lane) */
-      if (queue->top_length > 2 * ahead)
-        tp_job_prefetch (queue->top[queue->top_length - 1 - 2 * ahead].job, TP_PREFETCH_RECORD);
-      /* The task's address is read from the job: not from a removed job,
-       * which the pool may have freed */
-      if (queue->top_length > ahead &&
-          !heap_entry_removed (queue, &queue->top[queue->top_length - 1 - ahead]))
-        tp_job_prefetch (queue->top[queue->top_length - 1 - ahead].job, TP_PREFETCH_TASK);
-    }
+    job = queue->top[--queue->top_length].job;
   else
     {
       job = queue->entries[0].job;
