@@ -488,7 +488,7 @@ tp_job_invoke (TpJob *job,
 
 /* An error of the pool's, or one that replaces the job's own (a run timeout),
  * travels in a task of its own. Its record goes with it, unless the job's
- * task (@owner) still owns it. */
+ * task (@owner) owns it (tp_job_complete_error() sees to that). */
 typedef struct {
   TpJob *job;
   GTask *owner;
@@ -528,6 +528,12 @@ tp_job_complete_error (TpJob  *job,
 
   outcome->job = job;
   outcome->owner = owner != NULL ? g_object_ref (owner) : NULL;
+  /* The error is delivered in a later iteration, after whoever holds the
+   * job's task lets it go: the task must own the job until then. A job whose
+   * task completed inside its start (in a nested main loop, once its run
+   * deadline passed) is not hooked yet, and its start's end would free it. */
+  if (owner != NULL)
+    tp_job_hook (job, owner);
   task = g_task_new (job->pool, NULL, tp_job_error_done_cb, outcome);
   (g_task_set_source_tag) (task, tp_pool_submit_full_async);
   /* A job that never had a task still owns its data: this task frees it,

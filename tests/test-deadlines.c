@@ -263,6 +263,65 @@ test_run_timeout (gconstpointer data)
   tp_test_log_clear (&log);
 }
 
+/* An async job that waits for its cancellation in a nested main loop, inside
+ * its start, and gives up before it returns */
+static void
+nested_wait_cancel_job (GTask        *task,
+                        gpointer      pool,
+                        gpointer      job_data,
+                        GCancellable *cancellable)
+{
+  guint *started = job_data;
+
+  (*started)++;
+  while (!g_cancellable_is_cancelled (cancellable))
+    g_main_context_iteration (NULL, TRUE);
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "gave up");
+}
+
+typedef struct {
+  guint   callbacks;
+  GError *error;
+} NestedOutcome;
+
+static void
+nested_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  NestedOutcome *outcome = user_data;
+
+  g_assert_null (tp_pool_submit_finish (TP_POOL (source), result, &outcome->error));
+  outcome->callbacks++;
+}
+
+static void
+test_run_timeout_nested (void)
+{
+  g_autoptr(TpPool) pool = tp_test_pool_new ("fixed-simple", "kind", "fixed-simple", "size", 1,
+                                             NULL);
+  g_autoptr(TpJobOptions) options = options_with_timeouts (G_MAXUINT, 1);
+  NestedOutcome outcome = { 0, NULL };
+  guint started = 0;
+
+  g_test_summary ("An async job whose run deadline passes while its start runs a nested main "
+                  "loop, and which gives up before its start returns: it is delivered once, as "
+                  "G_IO_ERROR_TIMED_OUT, and its record lives until then (the error travels in "
+                  "a task of its own, after the start returned; under AddressSanitizer or "
+                  "valgrind a record freed at the start's return is a read after free)");
+
+  tp_pool_submit_with_options_async (pool, options, nested_wait_cancel_job, &started, NULL, NULL,
+                                     nested_done_cb, &outcome);
+  tp_test_wait_count (&outcome.callbacks, 1);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (started, ==, 1);
+  g_assert_cmpuint (outcome.callbacks, ==, 1);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&outcome.error);
+  tp_test_pool_close (pool, TP_CLOSE_DRAIN);
+}
+
 static void
 test_run_timeout_own_cancel (void)
 {
@@ -358,6 +417,7 @@ main (int   argc,
                         test_run_timeout);
   g_test_add_data_func ("/deadlines/run/thread", GUINT_TO_POINTER (TP_SUBMIT_IN_THREAD),
                         test_run_timeout);
+  g_test_add_func ("/deadlines/run/nested-give-up", test_run_timeout_nested);
   g_test_add_func ("/deadlines/run/own-cancel", test_run_timeout_own_cancel);
   g_test_add_func ("/deadlines/run/ignored", test_run_timeout_ignored);
   g_test_add_func ("/deadlines/run/close-cancel-running", test_run_timeout_close_cancel);
