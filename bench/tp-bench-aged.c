@@ -167,24 +167,14 @@ static void
 aged_run_child (const char *state,
                 GArray     *seconds[N_AGED_TRIALS])
 {
-  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
   g_autofree char *child_state = g_strdup_printf ("--aged-child=%s", state);
   g_autofree char *child_kind = g_strdup_printf ("--kind=%s", aged_kind ());
   g_autofree char *child_jobs = g_strdup_printf ("--jobs=%u", sizes.w1_jobs);
   g_autofree char *child_runs = g_strdup_printf ("--runs=%d", opts.quick ? 1 : CHILD_RUNS);
-  g_autofree char *child_out = NULL;
-  g_auto(GStrv) fields = NULL;
-  const char *argv[] = { self, child_state, child_kind, child_jobs, child_runs,
+  const char *args[] = { child_state, child_kind, child_jobs, child_runs,
                          opts.quick ? "--quick" : NULL, NULL };
-  GError *error = NULL;
-  int status;
-
-  if (self == NULL ||
-      !g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL,
-                     &child_out, NULL, &status, &error) ||
-      !g_spawn_check_wait_status (status, &error))
-    g_error ("aged heap: cannot run the measuring process: %s",
-             error != NULL ? error->message : "no /proc/self/exe");
+  g_autofree char *child_out = run_child ("aged heap", args);
+  g_auto(GStrv) fields = NULL;
 
   fields = g_strsplit (g_strstrip (child_out), " ", -1);
   if (g_strv_length (fields) != N_AGED_TRIALS)

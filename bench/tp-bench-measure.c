@@ -106,3 +106,29 @@ trials_clear (Trial *trials,
   for (guint i = 0; i < n_trials; i++)
     g_clear_pointer (&trials[i].seconds, g_array_unref);
 }
+
+/* Runs this program again with @args (NULL-terminated; a NULL among them
+ * ends them early) and returns what it printed; a measurement whose process
+ * cannot run or fails ends the bench, naming @section */
+char *
+run_child (const char  *section,
+           const char **args)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  char *out = NULL;
+  GError *error = NULL;
+  int status;
+
+  g_ptr_array_add (argv, self);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  if (self == NULL ||
+      !g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL,
+                     &out, NULL, &status, &error) ||
+      !g_spawn_check_wait_status (status, &error))
+    g_error ("%s: cannot run the measuring process: %s", section,
+             error != NULL ? error->message : "no /proc/self/exe");
+  return out;
+}

@@ -35,19 +35,10 @@ memory_per_job (const char *kind)
 static double
 memory_per_job_in_child (const char *kind)
 {
-  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
   g_autofree char *child_kind = g_strdup_printf ("--memory-child=%s", kind);
-  g_autofree char *child_out = NULL;
-  const char *argv[] = { self, child_kind, opts.quick ? "--quick" : NULL, NULL };
-  GError *error = NULL;
-  int status;
+  const char *args[] = { child_kind, opts.quick ? "--quick" : NULL, NULL };
+  g_autofree char *child_out = run_child ("memory", args);
 
-  if (self == NULL ||
-      !g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL,
-                     &child_out, NULL, &status, &error) ||
-      !g_spawn_check_wait_status (status, &error))
-    g_error ("memory: cannot run the measuring process: %s",
-             error != NULL ? error->message : "no /proc/self/exe");
   return g_ascii_strtod (child_out, NULL);
 }
 

@@ -114,6 +114,8 @@ GArray  *samples_inverse (GArray *seconds,
 GArray  *samples_scaled  (GArray *seconds,
                           double  unit);
 gint64   heap_in_use     (void);
+char    *run_child       (const char  *section,
+                          const char **args);
 
 typedef double (*TrialFunc) (gpointer data);
 
