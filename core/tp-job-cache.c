@@ -208,11 +208,6 @@ tp_job_alloc (void)
   if (G_UNLIKELY (magazine == NULL || magazine->n == 0))
     return tp_job_alloc_slow ();
   job = magazine->jobs[--magazine->n];
-  /* A burst of submissions writes records that a burst of completions freed
-   * long before: ask for the one handed out a few submissions from now */
-  if (magazine->n > TP_JOB_ALLOC_AHEAD)
-    tp_prefetch_lines (magazine->jobs[magazine->n - 1 - TP_JOB_ALLOC_AHEAD],
-                       sizeof (TpJob) / TP_CACHE_LINE);
   tp_job_unpoison (job);
   return job;
 }

@@ -126,22 +126,6 @@ G_STATIC_ASSERT (sizeof (struct _TpJob) == 128);
  * up to TP_JOB_MAGAZINE per thread and TP_JOB_DEPOT_MAX process-wide */
 #define TP_JOB_MAGAZINE  256
 #define TP_JOB_DEPOT_MAX (1u << 18)
-/* How many records ahead tp_job_alloc() asks for the one it hands out */
-#define TP_JOB_ALLOC_AHEAD 4
-
-#define TP_CACHE_LINE 64
-
-/* Asks the processor for @n_lines cache lines from @address, to be
- * written; reads nothing */
-static inline void
-tp_prefetch_lines (gconstpointer address,
-                   guint         n_lines)
-{
-#if defined(__GNUC__) || defined(__clang__)
-  for (guint line = 0; line < n_lines; line++)
-    __builtin_prefetch ((const char *) address + line * TP_CACHE_LINE, 1, 3);
-#endif
-}
 
 TpJob    *tp_job_alloc         (void);
 void      tp_job_dealloc       (TpJob *job);

@@ -184,22 +184,28 @@ void
 tp_job_prefetch (const TpJob *job,
                  TpPrefetch   what)
 {
-  g_return_if_fail (job != NULL);
-  g_return_if_fail (what == TP_PREFETCH_RECORD || what == TP_PREFETCH_TASK);
-
+#if defined(__GNUC__) || defined(__clang__)
   switch (what)
     {
     case TP_PREFETCH_RECORD:
-      tp_prefetch_lines (job, (sizeof *job + TP_CACHE_LINE - 1) / TP_CACHE_LINE);
+      __builtin_prefetch (job, 1, 3);
+      __builtin_prefetch ((const char *) job + 64, 1, 3);
       break;
 
     case TP_PREFETCH_TASK:
-    default:
-      /* A GTask instance is three cache lines on 64-bit systems */
       if (job->task != NULL)
-        tp_prefetch_lines (job->task, 3);
+        {
+          /* A GTask instance is three cache lines on 64-bit systems */
+          __builtin_prefetch (job->task, 1, 3);
+          __builtin_prefetch ((const char *) job->task + 64, 1, 3);
+          __builtin_prefetch ((const char *) job->task + 128, 1, 3);
+        }
+      break;
+
+    default:
       break;
     }
+#endif
 }
 
 /* }}} */

@@ -209,8 +209,6 @@ test_null_arguments (void)
   EXPECT_CRITICAL ("*job != NULL*", g_assert_false (tp_job_get_in_thread (NULL)));
   EXPECT_CRITICAL ("*job != NULL*", g_assert_null (tp_job_get_queue_data (NULL)));
   EXPECT_CRITICAL ("*job != NULL*", tp_job_set_queue_data (NULL, NULL));
-  EXPECT_CRITICAL ("*job != NULL*", tp_job_prefetch (NULL, TP_PREFETCH_RECORD));
-  EXPECT_CRITICAL ("*job != NULL*", tp_job_prefetch (NULL, TP_PREFETCH_TASK));
   EXPECT_CRITICAL ("*key != NULL*",
                    g_assert_false (tp_config_get_uint (keyfile, "pool", NULL, 0, 10, &value, NULL,
                                                        NULL)));

@@ -334,26 +334,6 @@ test_unit_segments_lookahead (void)
   job_segments_clear (&segments);
 }
 
-static void
-test_unit_prefetch_what (void)
-{
-  TpJob job = { .sequence = 1, .weight = 4, };
-
-  g_test_summary ("tp_job_prefetch() changes nothing in a job, with or without a task, and "
-                  "names the values it takes when given another");
-
-  tp_job_prefetch (&job, TP_PREFETCH_RECORD);
-  tp_job_prefetch (&job, TP_PREFETCH_TASK);
-  g_assert_cmpuint (job.sequence, ==, 1);
-  g_assert_cmpint (job.weight, ==, 4);
-  g_assert_null (job.task);
-
-  g_test_expect_message ("TaskPool", G_LOG_LEVEL_CRITICAL,
-                         "*what == TP_PREFETCH_RECORD || what == TP_PREFETCH_TASK*");
-  tp_job_prefetch (&job, (TpPrefetch) 7);
-  g_test_assert_expected_messages ();
-}
-
 static const QueueModel fifo_model = {
   .summary = "Random pushes, pops and removals (fixed seed) match a FIFO model at every step, "
              "while the queue grows, shrinks and wraps",
@@ -656,7 +636,6 @@ main (int   argc,
   g_test_add ("/queue/simple/segments", QueueFixture, NULL,
               queue_fixture_set_up, test_unit_segments, queue_fixture_tear_down);
   g_test_add_func ("/queue/simple/segments-lookahead", test_unit_segments_lookahead);
-  g_test_add_func ("/queue/simple/prefetch-what", test_unit_prefetch_what);
   g_test_add ("/queue/simple/random", QueueFixture, &fifo_model,
               queue_fixture_set_up, queue_test_random_model, queue_fixture_tear_down);
   g_test_add ("/queue/simple/requeue/order", QueueFixture, NULL,
