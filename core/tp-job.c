@@ -160,54 +160,6 @@ tp_job_get_key (const TpJob *job)
   return job->extra != NULL ? job->extra->key : NULL;
 }
 
-/**
- * tp_job_prefetch:
- * @job: a queued job
- * @what: what to bring toward the caches
- *
- * A hint for a queue strategy that knows which jobs it returns next: asks
- * the processor to fetch the memory the pool reads when it starts @job,
- * while the pool works on the jobs before it. Nothing about @job changes.
- *
- * In a long queue a job's memory was written at its submission, long
- * before, and is out of the caches when the job is popped: each pop would
- * then wait for it. %TP_PREFETCH_RECORD fetches the job's record and reads
- * nothing; %TP_PREFETCH_TASK fetches its task, which needs a read of the
- * record. So a strategy asks for the record of the job some places ahead,
- * and for the task of a job whose record it asked for earlier (the bundled FIFO
- * queue: 8 and 4 places ahead). On a compiler without a prefetch builtin
- * this does nothing.
- *
- * Since: 1.4
- */
-void
-tp_job_prefetch (const TpJob *job,
-                 TpPrefetch   what)
-{
-#if defined(__GNUC__) || defined(__clang__)
-  switch (what)
-    {
-    case TP_PREFETCH_RECORD:
-      __builtin_prefetch (job, 1, 3);
-      __builtin_prefetch ((const char *) job + 64, 1, 3);
-      break;
-
-    case TP_PREFETCH_TASK:
-      if (job->task != NULL)
-        {
-          /* A GTask instance is three cache lines on 64-bit systems */
-          __builtin_prefetch (job->task, 1, 3);
-          __builtin_prefetch ((const char *) job->task + 64, 1, 3);
-          __builtin_prefetch ((const char *) job->task + 128, 1, 3);
-        }
-      break;
-
-    default:
-      break;
-    }
-#endif
-}
-
 /* }}} */
 
 /* The record {{{ */

@@ -268,72 +268,6 @@ test_unit_segments (QueueFixture  *fixture,
   assert_empty (fixture);
 }
 
-/* The entry @distance places from the end @from_oldest says, by the helpers */
-static TpJob *
-segments_entry_at (JobSegments *segments,
-                   gboolean     from_oldest,
-                   guint        distance)
-{
-  TpJob **entry = from_oldest ? job_segments_after_oldest (segments, distance)
-                              : job_segments_before_newest (segments, distance);
-
-  return entry != NULL ? *entry : GUINT_TO_POINTER (1);   /* 1: none */
-}
-
-static void
-test_unit_segments_lookahead (void)
-{
-  const guint slots = JOB_SEGMENT_SLOTS;
-  g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED + 9);
-  g_autoptr(GPtrArray) model = g_ptr_array_new ();
-  g_autofree TpJob *jobs = g_new0 (TpJob, 20 * slots);
-  JobSegments segments = { 0, };
-  guint next = 0;
-
-  g_test_summary ("The entries a queue looks ahead at to prefetch their jobs: the one a given "
-                  "distance after the oldest, or before the newest, across segment boundaries "
-                  "and with few or no entries, match a model at every step");
-
-  for (guint step = 0; step < 20000; step++)
-    {
-      guint roll = g_rand_int_range (rand, 0, 100);
-
-      /* Grow to a few segments, shrink to none, from either end */
-      if ((roll < (step / 2000 % 2 ? 35 : 65) || model->len == 0) && next < 20 * slots)
-        {
-          *job_segments_push (&segments) = &jobs[next];
-          g_ptr_array_add (model, &jobs[next++]);
-        }
-      else if (roll < 85)
-        {
-          g_assert_true (segments_entry_at (&segments, TRUE, 0) == g_ptr_array_index (model, 0));
-          job_segments_drop_oldest (&segments);
-          g_ptr_array_remove_index (model, 0);
-        }
-      else
-        {
-          g_assert_true (segments_entry_at (&segments, FALSE, 0) ==
-                         g_ptr_array_index (model, model->len - 1));
-          job_segments_drop_newest (&segments);
-          g_ptr_array_remove_index (model, model->len - 1);
-        }
-      if (next == 20 * slots && model->len == 0)
-        next = 0;
-
-      for (guint distance = 0; distance < slots; distance += distance < 12 ? 1 : 7)
-        {
-          gpointer none = GUINT_TO_POINTER (1);
-
-          g_assert_true (segments_entry_at (&segments, TRUE, distance) ==
-                         (distance < model->len ? g_ptr_array_index (model, distance) : none));
-          g_assert_true (segments_entry_at (&segments, FALSE, distance) ==
-                         (distance < model->len ? g_ptr_array_index (model, model->len - 1 - distance)
-                                                : none));
-        }
-    }
-  job_segments_clear (&segments);
-}
-
 static const QueueModel fifo_model = {
   .summary = "Random pushes, pops and removals (fixed seed) match a FIFO model at every step, "
              "while the queue grows, shrinks and wraps",
@@ -635,7 +569,6 @@ main (int   argc,
               queue_fixture_set_up, test_unit_wrap_and_grow, queue_fixture_tear_down);
   g_test_add ("/queue/simple/segments", QueueFixture, NULL,
               queue_fixture_set_up, test_unit_segments, queue_fixture_tear_down);
-  g_test_add_func ("/queue/simple/segments-lookahead", test_unit_segments_lookahead);
   g_test_add ("/queue/simple/random", QueueFixture, &fifo_model,
               queue_fixture_set_up, queue_test_random_model, queue_fixture_tear_down);
   g_test_add ("/queue/simple/requeue/order", QueueFixture, NULL,

@@ -95,24 +95,6 @@ void          tp_job_set_queue_data    (TpJob       *job,
 TP_AVAILABLE_IN_1_2
 const char   *tp_job_get_key           (const TpJob *job);
 
-/**
- * TpPrefetch:
- * @TP_PREFETCH_RECORD: the job's record, without reading it
- * @TP_PREFETCH_TASK: the job's task, which reads the record
- *
- * What tp_job_prefetch() brings toward the caches.
- *
- * Since: 1.4
- */
-typedef enum {
-  TP_PREFETCH_RECORD,
-  TP_PREFETCH_TASK,
-} TpPrefetch;
-
-TP_AVAILABLE_IN_1_4
-void          tp_job_prefetch          (const TpJob *job,
-                                        TpPrefetch   what);
-
 TP_AVAILABLE_IN_1_4
 const char   *tp_key_ref               (const char  *key);
 TP_AVAILABLE_IN_1_4

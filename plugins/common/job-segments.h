@@ -9,8 +9,8 @@
  * ends skip.
  *
  * An entry is a job pointer, NULL for a hole; a queue that wants more
- * defines JOB_SEGMENT_ENTRY (its type), JOB_SEGMENT_IS_HOLE() and
- * JOB_SEGMENT_JOB() (an entry's job) before it includes this header, once.
+ * defines JOB_SEGMENT_ENTRY (its type) and JOB_SEGMENT_IS_HOLE() before it
+ * includes this header, once.
  *
  * The segments are what an array grown by doubling is not: small, and
  * reused. A segment is a request of at most 496 bytes, below glibc's large
@@ -29,7 +29,6 @@
 #ifndef JOB_SEGMENT_ENTRY
 # define JOB_SEGMENT_ENTRY          TpJob *
 # define JOB_SEGMENT_IS_HOLE(entry) ((entry) == NULL)
-# define JOB_SEGMENT_JOB(entry)     (entry)
 #endif
 
 typedef JOB_SEGMENT_ENTRY JobSegmentEntry;
@@ -185,91 +184,6 @@ job_segments_trim (JobSegments *segments)
     job_segments_drop_oldest (segments);
   while ((slot = job_segments_newest (segments)) != NULL && JOB_SEGMENT_IS_HOLE (*slot))
     job_segments_drop_newest (segments);
-}
-
-/* The entry @distance places after the oldest, or NULL when the segments
- * hold fewer; it may be a hole. @distance is less than a segment's slots. */
-static inline JobSegmentEntry *
-job_segments_after_oldest (JobSegments *segments,
-                           guint        distance)
-{
-  JobSegment *segment = segments->oldest;
-  guint index = segments->first + distance;
-
-  if (segment == NULL)
-    return NULL;
-  if (index >= JOB_SEGMENT_SLOTS)
-    {
-      if (segment == segments->newest)
-        return NULL;
-      segment = segment->newer;
-      index -= JOB_SEGMENT_SLOTS;
-    }
-  if (segment == segments->newest && index >= segments->end)
-    return NULL;
-  return &segment->slots[index];
-}
-
-/* The entry @distance places before the newest, or NULL when the segments
- * hold fewer; it may be a hole. @distance is less than a segment's slots. */
-static inline JobSegmentEntry *
-job_segments_before_newest (JobSegments *segments,
-                            guint        distance)
-{
-  JobSegment *segment = segments->newest;
-  guint index;
-
-  if (segment == NULL)
-    return NULL;
-  if (segments->end > distance)
-    index = segments->end - 1 - distance;
-  else
-    {
-      if (segment == segments->oldest)
-        return NULL;
-      segment = segment->older;
-      index = JOB_SEGMENT_SLOTS + segments->end - 1 - distance;
-    }
-  if (segment == segments->oldest && index < segments->first)
-    return NULL;
-  return &segment->slots[index];
-}
-
-/* How far ahead of the next job job_segments_prefetch_*() ask for a job's
- * task; they ask for the record of the job twice as far */
-#define JOB_SEGMENT_PREFETCH_AHEAD 4
-
-static inline void
-job_segments_prefetch_entry (JobSegmentEntry *entry,
-                             TpPrefetch       what)
-{
-  if (entry != NULL && !JOB_SEGMENT_IS_HOLE (*entry))
-    tp_job_prefetch (JOB_SEGMENT_JOB (*entry), what);
-}
-
-/* Asks for the memory of the jobs that the oldest end gives next
- * (tp_job_prefetch()): in a long queue it was written when they were
- * submitted and is out of the caches by the time they are popped. Called as
- * a job leaves the oldest end. */
-static inline void
-job_segments_prefetch_oldest (JobSegments *segments)
-{
-  job_segments_prefetch_entry (job_segments_after_oldest (segments,
-                                                          2 * JOB_SEGMENT_PREFETCH_AHEAD),
-                               TP_PREFETCH_RECORD);
-  job_segments_prefetch_entry (job_segments_after_oldest (segments, JOB_SEGMENT_PREFETCH_AHEAD),
-                               TP_PREFETCH_TASK);
-}
-
-/* The same for the newest end */
-static inline void
-job_segments_prefetch_newest (JobSegments *segments)
-{
-  job_segments_prefetch_entry (job_segments_before_newest (segments,
-                                                           2 * JOB_SEGMENT_PREFETCH_AHEAD),
-                               TP_PREFETCH_RECORD);
-  job_segments_prefetch_entry (job_segments_before_newest (segments, JOB_SEGMENT_PREFETCH_AHEAD),
-                               TP_PREFETCH_TASK);
 }
 
 /* Drops every slot; the segments are set aside but one */

@@ -89,7 +89,6 @@ lifo_pop (gpointer data)
   job_segments_drop_newest (&queue->stack);
   queue->length--;
   lifo_trim (queue);
-  job_segments_prefetch_newest (&queue->stack);
   return job;
 }
 

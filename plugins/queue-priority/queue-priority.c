@@ -87,7 +87,6 @@ typedef struct {
 
 #define JOB_SEGMENT_ENTRY          LaneEntry
 #define JOB_SEGMENT_IS_HOLE(entry) ((entry).job == NULL)
-#define JOB_SEGMENT_JOB(entry)     ((entry).job)
 #include "../common/job-segments.h"
 
 #define TOP_BATCH       64
@@ -883,7 +882,6 @@ lane_pop (PriorityQueue *queue)
   TpJob *job = lane_first (queue)->job;
 
   job_segments_drop_oldest (&queue->lane);
-  job_segments_prefetch_oldest (&queue->lane);
   queue->lane_live--;
   lane_trim (queue);
   return job;

@@ -84,7 +84,6 @@ simple_pop (gpointer data)
   if (job != NULL)
     {
       job_segments_drop_oldest (&queue->segments);
-      job_segments_prefetch_oldest (&queue->segments);
       queue->length--;
     }
   return job;
