@@ -402,6 +402,73 @@ test_task (void)
     g_main_context_iteration (NULL, TRUE);
 }
 
+/* A class initialized on one thread, its instance made on another: GObject
+ * publishes the class with atomics of its own, which ThreadSanitizer does
+ * not see. The flag between the two threads is relaxed, so that it orders
+ * nothing for the sanitizer: only the shim's hand-off around g_object_new()
+ * does. */
+typedef struct {
+  GObject parent_instance;
+} TpShimLate;
+
+typedef struct {
+  GObjectClass parent_class;
+  int          magic;    /* plain data, written by the class's init */
+} TpShimLateClass;
+
+static GType tp_shim_late_get_type (void);
+G_DEFINE_TYPE (TpShimLate, tp_shim_late, G_TYPE_OBJECT)
+
+static void
+tp_shim_late_class_init (TpShimLateClass *klass)
+{
+  klass->magic = 0x5eed;
+}
+
+static void
+tp_shim_late_init (TpShimLate *self)
+{
+}
+
+static int late_class_ready;   /* only relaxed atomics */
+
+static gpointer
+late_class_thread (gpointer data)
+{
+  g_object_unref (g_object_new (tp_shim_late_get_type (), NULL));
+  __atomic_store_n (&late_class_ready, 1, __ATOMIC_RELAXED);
+  return NULL;
+}
+
+static gpointer
+late_instance_thread (gpointer data)
+{
+  GObject *object;
+  int magic;
+
+  while (!__atomic_load_n (&late_class_ready, __ATOMIC_RELAXED))
+    g_thread_yield ();
+  object = g_object_new (tp_shim_late_get_type (), NULL);
+  magic = ((TpShimLateClass *) G_OBJECT_GET_CLASS (object))->magic;
+  g_object_unref (object);
+  return GINT_TO_POINTER (magic);
+}
+
+static void
+test_class (void)
+{
+  GThread *instance_thread;
+  GThread *class_thread;
+
+  g_test_summary ("A class initialized by one thread, read through an instance that another "
+                  "thread made once the class was ready");
+  /* Both threads first: their start orders nothing between them */
+  instance_thread = g_thread_new ("instance", late_instance_thread, NULL);
+  class_thread = g_thread_new ("class", late_class_thread, NULL);
+  g_thread_join (class_thread);
+  g_assert_cmpint (GPOINTER_TO_INT (g_thread_join (instance_thread)), ==, 0x5eed);
+}
+
 /* }}} */
 
 /* The canary {{{ */
@@ -457,6 +524,7 @@ main (int   argc,
       g_test_add_func ("/tsan/main-context", test_main_context);
       g_test_add_func ("/tsan/object", test_object);
       g_test_add_func ("/tsan/task", test_task);
+      g_test_add_func ("/tsan/class", test_class);
     }
   return g_test_run ();
 }

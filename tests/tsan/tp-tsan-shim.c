@@ -20,6 +20,10 @@
  * - g_object_unref() releases, and the thread that disposes and finalizes
  *   the object acquires, as with an instrumented atomic reference count: it
  *   has seen everything done by those that dropped the object earlier.
+ * - g_object_new() and its variants acquire the new instance's class and
+ *   release it: a class initialized on one thread happens before the
+ *   instances made on any other once it is ready (GObject publishes it with
+ *   atomics of its own).
  * - g_thread_pool_push() happens before the pool's function runs next, as
  *   the lock of the pool's queue makes it; g_async_queue_push() before the
  *   pop that returns the data; the function's calls before
@@ -251,6 +255,9 @@ TP_SHIM_REAL (gboolean, g_once_init_enter, (volatile void *))
 TP_SHIM_REAL (void, g_once_init_leave, (volatile void *, gsize))
 TP_SHIM_REAL (gpointer, g_once_impl, (GOnce *, GThreadFunc, gpointer))
 TP_SHIM_REAL (void, g_object_unref, (gpointer))
+TP_SHIM_REAL (GObject *, g_object_new_valist, (GType, const gchar *, va_list))
+TP_SHIM_REAL (GObject *, g_object_new_with_properties,
+              (GType, guint, const char **, const GValue *))
 TP_SHIM_REAL (GThreadPool *, g_thread_pool_new, (GFunc, gpointer, gint, gboolean, GError **))
 TP_SHIM_REAL (GThreadPool *, g_thread_pool_new_full,
               (GFunc, gpointer, GDestroyNotify, gint, gboolean, GError **))
@@ -576,6 +583,57 @@ g_object_unref (gpointer object)
       tsan_release (object);
     }
   REAL (g_object_unref) (object);
+}
+
+/* The thread that made an instance has seen its class initialized: GObject
+ * publishes a class with atomics of its own, which ThreadSanitizer does not
+ * see, so a class initialized on one thread and read through an instance
+ * made on another (a GTask's, first made by a producer thread) would look
+ * like a race. Each new instance acquires its class, as the thread that
+ * initialized it had released it, and releases it in turn. */
+static GObject *
+tp_shim_object_made (GObject *object)
+{
+  gpointer klass;
+
+  if (object == NULL)
+    return NULL;
+  klass = G_OBJECT_GET_CLASS (object);
+  tsan_acquire (klass);
+  tsan_release (klass);
+  return object;
+}
+
+TP_SHIM_EXPORT gpointer
+g_object_new (GType        object_type,
+              const gchar *first_property_name,
+              ...)
+{
+  GObject *object;
+  va_list args;
+
+  va_start (args, first_property_name);
+  object = REAL (g_object_new_valist) (object_type, first_property_name, args);
+  va_end (args);
+  return tp_shim_object_made (object);
+}
+
+TP_SHIM_EXPORT GObject *
+g_object_new_valist (GType        object_type,
+                     const gchar *first_property_name,
+                     va_list      args)
+{
+  return tp_shim_object_made (REAL (g_object_new_valist) (object_type, first_property_name, args));
+}
+
+TP_SHIM_EXPORT GObject *
+g_object_new_with_properties (GType          object_type,
+                              guint          n_properties,
+                              const char    *names[],
+                              const GValue   values[])
+{
+  return tp_shim_object_made (REAL (g_object_new_with_properties) (object_type, n_properties,
+                                                                   names, values));
 }
 
 /* }}} */
