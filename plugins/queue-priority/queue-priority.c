@@ -21,14 +21,19 @@
  * that, prefetching two levels ahead on its path. A larger heap keeps its
  * TOP_BATCH to TOP_CAPACITY smallest entries apart, in a sorted array, the
  * top, from which pops take in O(1). When the top is empty, a batch of the
- * array's smallest entries moves there: they are a subtree at the root,
- * found by a best-first search through levels that stay in the caches, and
- * the array's last entries fill their places and sink, all at once, one
- * level per round, so that the misses of a whole batch are on their way
- * together. Each entry still sinks O(log n) levels: a pop stays O(log n),
- * amortized over a batch, and a push O(log n) (a push smaller than the top's
- * largest goes into the top, whose largest then goes to the array if it is
- * full).
+ * array's smallest entries moves there: they are a subtree at the root, in
+ * levels that stay in the caches, and the array's last entries fill their
+ * places and sink, all at once, one level per round, so that the misses of
+ * a whole batch are on their way together. The batch is every entry up to
+ * a threshold, the root's key plus the span of keys that held about
+ * REFILL_AIM entries the time before: a walk down from the root that stops
+ * at larger entries, then a sort of what it took. Finding the batch with a
+ * best-first search instead (still the way when a few thresholds took too
+ * few or too many) was half the time of a pop at a million jobs, in
+ * bookkeeping for each entry taken. Each entry still sinks O(log n) levels:
+ * a pop stays O(log n), amortized over a batch, and a push O(log n) (a push
+ * smaller than the top's largest goes into the top, whose largest then goes
+ * to the array if it is full).
  *
  * The key holds 32 bits of sequence: every job in the heap has a sequence
  * in [epoch, epoch + 2³²). A pool submits four billion jobs before a push
@@ -108,6 +113,7 @@ typedef struct {
   guint       length;    /* entries, removed ones included */
   guint       capacity;
   guint64     epoch;     /* every entry's sequence is in [epoch, epoch + 2³²) */
+  guint64     refill_span; /* keys above the root a refill tries, or 0 */
   GHashTable *removed;   /* the sequences of removed entries still in the heap */
 
   GSequence  *ancient;   /* jobs older than the epoch, by (weight, sequence) */
@@ -430,21 +436,30 @@ typedef struct {
   HeapEntry entry;
 } Sift;
 
-/* Sifts down the entries at the holes, @n_holes[d] of them at depth d in
- * @holes, which are where the top's entries were: a subtree at the root. A
- * hole's children must be settled before it sinks, so the deepest holes
- * start first and each depth one round later: a sift compares the level that
- * the sifts one round ahead of it left final, and all of them move one level
- * per round. Deep in a large heap each level is a cache miss, and a round's
- * misses are on their way together. */
+/* The depth of the entry at @index: level d holds indexes from
+ * (4^d - 1) / 3 on */
+static inline guint
+heap_depth_of (gsize index)
+{
+  return (g_bit_storage (3 * index + 1) - 1) / 2;
+}
+
+/* Sifts down the entries at the holes, which are where the top's entries
+ * were: a subtree at the root. @holes lists them by depth, those at depth d
+ * from @starts[d] to @starts[d + 1]. A hole's children must be settled
+ * before it sinks, so the deepest holes start first and each depth one
+ * round later: a sift compares the level that the sifts one round ahead of
+ * it left final, and all of them move one level per round. Deep in a large
+ * heap each level is a cache miss, and a round's misses are on their way
+ * together. */
 static void
 heap_sift_down_wave (PriorityQueue *queue,
-                     gsize          holes[HEAP_MAX_DEPTH + 1][TOP_BATCH],
-                     const guint   *n_holes)
+                     const guint32 *holes,
+                     const guint   *starts)
 {
   HeapEntry *entries = queue->entries;
   gsize length = queue->length;
-  Sift sifts[TOP_BATCH];
+  Sift sifts[TOP_CAPACITY];
   guint active = 0;
 
   for (guint depth = HEAP_MAX_DEPTH + 1; depth > 0 || active > 0;)
@@ -452,10 +467,10 @@ heap_sift_down_wave (PriorityQueue *queue,
       if (depth > 0)
         {
           depth--;
-          for (guint i = 0; i < n_holes[depth]; i++)
+          for (guint i = starts[depth]; i < starts[depth + 1]; i++)
             {
-              sifts[active].index = holes[depth][i];
-              sifts[active].entry = entries[holes[depth][i]];
+              sifts[active].index = holes[i];
+              sifts[active].entry = entries[holes[i]];
               active++;
             }
         }
@@ -487,29 +502,20 @@ heap_sift_down_wave (PriorityQueue *queue,
     }
 }
 
-/* Moves the TOP_BATCH smallest entries of the array to the top. They are a
- * subtree at the array's root, found by a best-first search that reads only
- * the levels above them and keeps one candidate per group of siblings; the
- * array's last entries fill their places and sink from there. So a pop
- * reads the deep levels of a large heap once per batch, many misses on their
- * way together, instead of one after the other at every pop. */
-static void
-heap_refill (PriorityQueue *queue)
+/* The TOP_BATCH smallest entries of the array, into @found, smallest
+ * first. They are a subtree at the array's root, found by a best-first
+ * search that reads only the levels above them and keeps one candidate per
+ * group of siblings. */
+static guint
+heap_search_smallest (PriorityQueue *queue,
+                      guint32       *found)
 {
   HeapEntry *entries = queue->entries;
   guint length = queue->length;
   guint k = MIN (TOP_BATCH, length);
-  guint new_length = length - k;
   Candidate candidates[TOP_BATCH + 1];
   guint n_candidates = 0;
-  gsize holes[HEAP_MAX_DEPTH + 1][TOP_BATCH];
-  guint n_holes[HEAP_MAX_DEPTH + 1] = { 0, };
-  guint depth_of_fill = 0;
-  guint filled = 0;
 
-  g_assert (queue->top_length == 0);
-  if (queue->top == NULL)
-    queue->top = g_new (HeapEntry, TOP_CAPACITY);
   candidate_push (candidates, &n_candidates,
                   &(Candidate) { .key = entries[0].key, .index = 0, .depth = 0, .taken = 1 });
   for (guint taken = 0; taken < k; taken++)
@@ -517,7 +523,7 @@ heap_refill (PriorityQueue *queue)
       Candidate candidate = candidate_pop (candidates, &n_candidates);
       gsize index = candidate.index;
 
-      queue->top[k - 1 - taken] = entries[index];
+      found[taken] = (guint32) index;
       if (index > 0)
         {
           gsize first = (index - 1) / HEAP_ARITY * HEAP_ARITY + 1;
@@ -527,27 +533,194 @@ heap_refill (PriorityQueue *queue)
         }
       candidate_push_group (candidates, &n_candidates, entries, length,
                             HEAP_ARITY * index + 1, candidate.depth + 1, 0);
-      entries[index].job = NULL;   /* a hole */
-      if (index < new_length)
-        holes[candidate.depth][n_holes[candidate.depth]++] = index;
     }
+  return k;
+}
+
+/* Every entry of the array whose key is @threshold or less, into @found
+ * (in no order), or TOP_CAPACITY + 1 if there are more than TOP_CAPACITY.
+ * They are a subtree at the root: a depth-first walk that goes below an
+ * entry only if the entry is taken reads nothing else. */
+static guint
+heap_collect_below (PriorityQueue *queue,
+                    guint64        threshold,
+                    guint32       *found)
+{
+  const HeapEntry *entries = queue->entries;
+  gsize length = queue->length;
+  guint32 groups[TOP_CAPACITY];   /* each taken entry adds one at most */
+  guint n_groups = 0;
+  guint n = 0;
+
+  if (entries[0].key > threshold)
+    return 0;
+  found[n++] = 0;
+  if (length > 1)
+    groups[n_groups++] = 1;
+  while (n_groups > 0)
+    {
+      gsize first = groups[--n_groups];
+      gsize end = MIN (first + HEAP_ARITY, length);
+
+      for (gsize index = first; index < end; index++)
+        {
+          if (entries[index].key > threshold)
+            continue;
+          if (n == TOP_CAPACITY)
+            return TOP_CAPACITY + 1;
+          found[n++] = (guint32) index;
+          if (HEAP_ARITY * index + 1 < length)
+            groups[n_groups++] = (guint32) (HEAP_ARITY * index + 1);
+        }
+    }
+  return n;
+}
+
+/* The top's next batch, into @found: TOP_BATCH to TOP_CAPACITY of the
+ * array's smallest entries. Keys are spread alike from one batch to the
+ * next, so the span of keys above the root that held REFILL_AIM entries
+ * last time is tried first: every entry under it is collected, a subtree
+ * walked once, without the search's bookkeeping for each entry. A span
+ * that took too few or too many entries is scaled, a few times at most;
+ * then the search finds TOP_BATCH exactly. */
+#define REFILL_AIM   96
+#define REFILL_TRIES 3
+
+/* The span that would hold REFILL_AIM entries if @span held @n */
+static inline guint64
+refill_span_for (guint64 span,
+                 guint   n)
+{
+  guint64 each = MAX (span / MAX (n, 1), 1);
+
+  return each > G_MAXUINT64 / REFILL_AIM ? G_MAXUINT64 : each * REFILL_AIM;
+}
+
+static guint
+heap_find_smallest (PriorityQueue *queue,
+                    guint32       *found)
+{
+  guint64 root = queue->entries[0].key;
+  guint64 span = queue->refill_span;
+  guint n;
+
+  for (guint tries = 0; span > 0 && tries < REFILL_TRIES; tries++)
+    {
+      n = heap_collect_below (queue, root + MIN (span, G_MAXUINT64 - root), found);
+      if (n >= TOP_BATCH && n <= TOP_CAPACITY)
+        {
+          queue->refill_span = refill_span_for (span, n);
+          return n;
+        }
+      /* Too many: fewer than TOP_CAPACITY + 1 below half of it, as a guess */
+      span = n > TOP_CAPACITY ? span / 2 : refill_span_for (span, n);
+    }
+
+  n = heap_search_smallest (queue, found);
+  queue->refill_span = refill_span_for (queue->entries[found[n - 1]].key - root, n);
+  return n;
+}
+
+/* Sorts @n entries, largest first, @scratch holding as many: merges from
+ * runs of one, choosing without a branch on the keys */
+static void
+heap_entries_sort (HeapEntry *entries,
+                   HeapEntry *scratch,
+                   guint      n)
+{
+  HeapEntry *from = entries;
+  HeapEntry *to = scratch;
+
+  for (guint width = 1; width < n; width *= 2)
+    {
+      HeapEntry *swap;
+
+      for (guint low = 0; low < n; low += 2 * width)
+        {
+          guint middle = MIN (low + width, n);
+          guint high = MIN (low + 2 * width, n);
+          guint left = low;
+          guint right = middle;
+          guint out = low;
+
+          while (left < middle && right < high)
+            {
+              gboolean take_right = from[right].key > from[left].key;
+
+              to[out++] = take_right ? from[right] : from[left];
+              right += take_right;
+              left += !take_right;
+            }
+          while (left < middle)
+            to[out++] = from[left++];
+          while (right < high)
+            to[out++] = from[right++];
+        }
+      swap = from;
+      from = to;
+      to = swap;
+    }
+  if (from != entries)
+    memcpy (entries, from, n * sizeof (HeapEntry));
+}
+
+/* Moves a batch of the array's smallest entries to the top (see
+ * heap_find_smallest()); the array's last entries fill their places and
+ * sink from there. So a pop reads the deep levels of a large heap once per
+ * batch, many misses on their way together, instead of one after the other
+ * at every pop. */
+static void
+heap_refill (PriorityQueue *queue)
+{
+  HeapEntry *entries = queue->entries;
+  guint length = queue->length;
+  guint32 found[TOP_CAPACITY];
+  HeapEntry scratch[TOP_CAPACITY];
+  guint32 holes[TOP_CAPACITY];
+  guint starts[HEAP_MAX_DEPTH + 2] = { 0, };
+  guint next[HEAP_MAX_DEPTH + 1];
+  guint k;
+  guint new_length;
+  guint filled = 0;
+
+  g_assert (queue->top_length == 0);
+  if (queue->top == NULL)
+    queue->top = g_new (HeapEntry, TOP_CAPACITY);
+  k = heap_find_smallest (queue, found);
+  new_length = length - k;
+
+  for (guint i = 0; i < k; i++)
+    {
+      queue->top[i] = entries[found[i]];
+      entries[found[i]].job = NULL;   /* a hole */
+      if (found[i] < new_length)
+        starts[heap_depth_of (found[i]) + 1]++;
+    }
+  heap_entries_sort (queue->top, scratch, k);
   queue->top_length = k;
 
-  /* The last k places leave the array: their entries fill the holes before */
+  /* The holes that stay in the array, by depth */
+  for (guint depth = 0; depth <= HEAP_MAX_DEPTH; depth++)
+    starts[depth + 1] += starts[depth];
+  memcpy (next, starts, sizeof next);
+  for (guint i = 0; i < k; i++)
+    {
+      if (found[i] < new_length)
+        holes[next[heap_depth_of (found[i])]++] = found[i];
+    }
+
+  /* The last k places leave the array: their entries fill the holes
+   * before them, the shallowest first */
   for (gsize tail = new_length; tail < length; tail++)
     {
       if (entries[tail].job == NULL)
         continue;
-      while (filled == n_holes[depth_of_fill])
-        {
-          depth_of_fill++;
-          filled = 0;
-        }
-      entries[holes[depth_of_fill][filled++]] = entries[tail];
+      g_assert (filled < starts[HEAP_MAX_DEPTH + 1]);
+      entries[holes[filled++]] = entries[tail];
     }
   queue->length = new_length;
 
-  heap_sift_down_wave (queue, holes, n_holes);
+  heap_sift_down_wave (queue, holes, starts);
 }
 
 static void
