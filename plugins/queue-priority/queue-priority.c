@@ -621,47 +621,52 @@ heap_find_smallest (PriorityQueue *queue,
   return n;
 }
 
-/* Sorts @n entries, largest first, @scratch holding as many: merges from
- * runs of one, choosing without a branch on the keys */
+/* Sorts @n entries, largest first, @scratch holding as many. The keys of a
+ * batch are spread over a span: a counting pass places each by the top
+ * eight bits of its distance below the largest, and an insertion pass puts
+ * in order the few that share a bucket. O(n) for keys spread evenly, as a
+ * batch's mostly are; O(n²) at worst, for keys crowded in one bucket, and
+ * n is TOP_CAPACITY at most. */
+#define SORT_BUCKETS 256
+
 static void
 heap_entries_sort (HeapEntry *entries,
                    HeapEntry *scratch,
                    guint      n)
 {
-  HeapEntry *from = entries;
-  HeapEntry *to = scratch;
+  guint starts[SORT_BUCKETS + 1] = { 0, };
+  guint64 low = G_MAXUINT64;
+  guint64 high = 0;
+  guint bits;
+  guint shift;
 
-  for (guint width = 1; width < n; width *= 2)
+  for (guint i = 0; i < n; i++)
     {
-      HeapEntry *swap;
-
-      for (guint low = 0; low < n; low += 2 * width)
-        {
-          guint middle = MIN (low + width, n);
-          guint high = MIN (low + 2 * width, n);
-          guint left = low;
-          guint right = middle;
-          guint out = low;
-
-          while (left < middle && right < high)
-            {
-              gboolean take_right = from[right].key > from[left].key;
-
-              to[out++] = take_right ? from[right] : from[left];
-              right += take_right;
-              left += !take_right;
-            }
-          while (left < middle)
-            to[out++] = from[left++];
-          while (right < high)
-            to[out++] = from[right++];
-        }
-      swap = from;
-      from = to;
-      to = swap;
+      low = MIN (low, entries[i].key);
+      high = MAX (high, entries[i].key);
     }
-  if (from != entries)
-    memcpy (entries, from, n * sizeof (HeapEntry));
+  bits = n > 0 ? g_bit_storage (high - low) : 0;
+  shift = bits > 8 ? bits - 8 : 0;   /* (high - key) >> shift < SORT_BUCKETS */
+
+  for (guint i = 0; i < n; i++)
+    starts[((high - entries[i].key) >> shift) + 1]++;
+  for (guint bucket = 0; bucket < SORT_BUCKETS; bucket++)
+    starts[bucket + 1] += starts[bucket];
+  for (guint i = 0; i < n; i++)
+    scratch[starts[(high - entries[i].key) >> shift]++] = entries[i];
+
+  for (guint i = 0; i < n; i++)
+    {
+      HeapEntry entry = scratch[i];
+      guint j = i;
+
+      while (j > 0 && entries[j - 1].key < entry.key)
+        {
+          entries[j] = entries[j - 1];
+          j--;
+        }
+      entries[j] = entry;
+    }
 }
 
 /* Moves a batch of the array's smallest entries to the top (see
