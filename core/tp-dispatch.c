@@ -284,6 +284,40 @@ tp_pool_enqueue_locked (TpPool        *self,
 
 /* Workers {{{ */
 
+/* A job taken from the queue, or from a gate, goes to an idle worker */
+static void
+tp_pool_give_job_locked (TpPool  *self,
+                         TpJob   *job,
+                         TpJob  **keep)
+{
+  tp_idle_ring_pop_newest (&self->idle);
+  self->running++;
+  tp_pool_admit_backlog_locked (self);
+  if (G_UNLIKELY (job->limited))
+    {
+      tp_pool_job_starts_locked (self, job);
+      if (job->extra->info != NULL)
+        tp_pool_info_set_state_locked (self, job, TP_JOB_STATE_RUNNING);
+    }
+
+  if (!job->in_thread)
+    {
+      job->state = TP_JOB_READY;
+      tp_job_list_push_tail (&self->ready, job);
+      return;
+    }
+
+  job->state = TP_JOB_RUNNING;
+  tp_job_list_push_tail (&self->active, job);
+  if (keep != NULL && *keep == NULL)
+    *keep = job;
+  else
+    tp_pool_start_thread_job_locked (self, job);
+}
+
+/* Jobs taken from the queue at once, when as many workers are idle */
+#define TP_FILL_BATCH 16
+
 /* Gives queued jobs to idle workers. A thread job may be kept for the
  * calling worker thread (@keep), which then runs it without a hand-off. */
 void
@@ -299,38 +333,34 @@ tp_pool_fill_locked (TpPool  *self,
     {
       TpJob *job;
 
-      /* Without gates, the queue's next, inline */
+      /* Without gates, the queue's next, inline; several at once when
+       * several workers are idle (a scale up, an unhold), so that their
+       * cache misses overlap. Not with a backlog, whose jobs join the queue
+       * as each job leaves it and may be the next ones. */
       if (G_LIKELY (self->gates == NULL))
         {
+          guint want = MIN (MIN (self->idle.count, self->n_queued), TP_FILL_BATCH);
+
+          if (want > 1 && self->backlog.length == 0 && !self->queue_broken)
+            {
+              TpJob *batch[TP_FILL_BATCH];
+              guint n = tp_pool_queue_pop_batch (self, &self->queue, batch, want);
+
+              for (guint i = 0; i < n; i++)
+                {
+                  if (--self->n_queued == 0)
+                    self->waiting_since = 0;
+                  tp_pool_give_job_locked (self, batch[i], keep);
+                }
+              continue;
+            }
           job = tp_pool_queue_pop (self, &self->queue, TP_JOB_QUEUED);
           if (--self->n_queued == 0)
             self->waiting_since = 0;
         }
       else if ((job = tp_pool_next_job_locked (self)) == NULL)
         break;
-      tp_idle_ring_pop_newest (&self->idle);
-      self->running++;
-      tp_pool_admit_backlog_locked (self);
-      if (G_UNLIKELY (job->limited))
-        {
-          tp_pool_job_starts_locked (self, job);
-          if (job->extra->info != NULL)
-            tp_pool_info_set_state_locked (self, job, TP_JOB_STATE_RUNNING);
-        }
-
-      if (!job->in_thread)
-        {
-          job->state = TP_JOB_READY;
-          tp_job_list_push_tail (&self->ready, job);
-          continue;
-        }
-
-      job->state = TP_JOB_RUNNING;
-      tp_job_list_push_tail (&self->active, job);
-      if (keep != NULL && *keep == NULL)
-        *keep = job;
-      else
-        tp_pool_start_thread_job_locked (self, job);
+      tp_pool_give_job_locked (self, job, keep);
     }
 
   /* Even on the pool's thread, which drains the list itself, the source is

@@ -323,6 +323,10 @@ TpJob      *tp_pool_queue_pop_broken       (TpPool        *self,
                                             TpQueue       *queue,
                                             TpJob         *job,
                                             guint          length);
+guint       tp_pool_queue_pop_batch        (TpPool        *self,
+                                            TpQueue       *queue,
+                                            TpJob        **jobs,
+                                            guint          max);
 
 /* tp-executor.c */
 GSource    *tp_pool_completion_source_new  (TpPool        *self);

@@ -120,3 +120,72 @@ tp_pool_queue_remove (TpPool  *self,
   self->queue_vt->remove (queue->strategy_queue, job);
   tp_pool_queue_check_length (self, queue, "remove()");
 }
+
+#if defined(__GNUC__) || defined(__clang__)
+# define tp_prefetch_for_write(address) __builtin_prefetch ((address), 1, 3)
+#else
+# define tp_prefetch_for_write(address) ((void) (address))
+#endif
+
+/* Pops up to @max queued jobs at once, for as many idle workers, into @jobs;
+ * returns how many, each unlinked from the pool's list and still
+ * TP_JOB_QUEUED. With many jobs queued, each is out of the caches, and so
+ * are the two that its unlinking writes: asked for together, their misses
+ * overlap instead of following one another. The strategy's answers are
+ * checked as tp_pool_queue_pop() checks them; on the first that breaks the
+ * contract, the pool reports it, and the jobs the strategy gave after it
+ * stay in the pool's list, from which the next pops take them. The strategy
+ * is not broken when this is called. */
+guint
+tp_pool_queue_pop_batch (TpPool   *self,
+                         TpQueue  *queue,
+                         TpJob   **jobs,
+                         guint     max)
+{
+  guint listed = queue->jobs.length;
+  guint n = 0;
+  guint valid;
+
+  g_assert (!self->queue_broken && max <= listed);
+  for (; n < max; n++)
+    {
+      TpJob *job = self->queue_vt->pop (queue->strategy_queue);
+      guint length = self->queue_vt->length (queue->strategy_queue);
+
+      if (G_UNLIKELY (job == NULL))
+        {
+          tp_pool_queue_broke (self, "pop() returned no job while jobs are queued");
+          break;
+        }
+      if (G_UNLIKELY (length != listed - n - 1))
+        {
+          tp_pool_queue_broke_length (self, queue, length, listed - n - 1, "pop()");
+          break;
+        }
+      jobs[n] = job;
+      tp_prefetch_for_write (job);
+    }
+
+  /* Their neighbours in the list, once the jobs are on their way */
+  for (guint i = 0; i < n; i++)
+    {
+      tp_prefetch_for_write (jobs[i]->prev);
+      tp_prefetch_for_write (jobs[i]->next);
+    }
+
+  for (valid = 0; valid < n; valid++)
+    {
+      TpJob *job = jobs[valid];
+
+      /* Queued here, in this list: not one taken earlier in this batch,
+       * which is unlinked but still TP_JOB_QUEUED */
+      if (G_UNLIKELY (job->pool != self || job->state != TP_JOB_QUEUED ||
+                      (job->prev == NULL && queue->jobs.head != job)))
+        {
+          tp_pool_queue_broke (self, "pop() returned a job that is not queued");
+          break;
+        }
+      tp_job_list_unlink (&queue->jobs, job);
+    }
+  return valid;
+}

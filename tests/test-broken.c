@@ -68,6 +68,7 @@ typedef struct {
 static const BrokenQueue broken_queues[] = {
   { "popnull", "*Plugin broken*queue strategy “popnull”*pop() returned no job*" },
   { "popdup", "*Plugin broken*queue strategy “popdup”*reports * jobs after pop()*" },
+  { "popstale", "*Plugin broken*queue strategy “popstale”*pop() returned a job that is not queued*" },
   { "removenop", "*Plugin broken*queue strategy “removenop”*after remove()*" },
   { "liar", "*Plugin broken*queue strategy “liar”*reports * jobs*" },
 };
@@ -111,6 +112,47 @@ test_queue (gconstpointer data)
   g_assert_cmpuint (log.done, ==, n_jobs);
   g_assert_cmpuint (log.cancelled, ==, 1);
   g_assert_cmpuint (log.peak, ==, 1);
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, 0);
+  tp_test_pool_close (pool, TP_CLOSE_DRAIN);
+  tp_test_log_clear (&log);
+}
+
+static void
+test_queue_batch (gconstpointer data)
+{
+  const BrokenQueue *test = data;
+  const guint n_jobs = 24;
+  const guint workers = 8;
+  g_autofree char *group = g_strdup_printf ("kind=fixed-%s\nsize=0\n", test->queue);
+  g_autoptr(TpPool) pool = broken_pool_new (group);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  TpTestLog log;
+
+  g_test_summary ("A queue strategy that breaks its contract in the middle of the pops that "
+                  "fill several idle workers at once (a scale up by eight): one critical "
+                  "naming it; the jobs it gave before are started once, those after it stay "
+                  "the pool's and run once too");
+  tp_test_log_init (&log);
+  for (guint i = 0; i < n_jobs; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("j%u", i);
+
+      tp_test_submit (pool, &log, name, TP_TEST_JOB_RETURN,
+                      i % 3 == 0 ? TP_SUBMIT_IN_THREAD : TP_SUBMIT_DEFAULT, 4,
+                      i == 5 ? cancellable : NULL);
+    }
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, n_jobs);
+
+  g_test_expect_message ("TaskPool", G_LOG_LEVEL_CRITICAL, test->complaint);
+  g_cancellable_cancel (cancellable);
+  tp_test_wait_count (&log.cancelled, 1);
+  /* The strategy goes wrong at its fourth pop, in the first eight */
+  tp_pool_scale (pool, (int) workers);
+  assert_exactly_once (&log, n_jobs);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (log.done, ==, n_jobs - 1);
+  g_assert_cmpuint (log.cancelled, ==, 1);
+  g_assert_cmpuint (log.peak, <=, workers);
   g_assert_cmpuint (tp_pool_get_waiting (pool), ==, 0);
   tp_test_pool_close (pool, TP_CLOSE_DRAIN);
   tp_test_log_clear (&log);
@@ -238,9 +280,12 @@ main (int   argc,
       g_autofree char *path = g_strdup_printf ("/broken/queue/%s", broken_queues[i].queue);
       g_autofree char *close_path = g_strdup_printf ("/broken/queue/%s/close",
                                                      broken_queues[i].queue);
+      g_autofree char *batch_path = g_strdup_printf ("/broken/queue/%s/batch",
+                                                     broken_queues[i].queue);
 
       g_test_add_data_func (path, &broken_queues[i], test_queue);
       g_test_add_data_func (close_path, &broken_queues[i], test_queue_close);
+      g_test_add_data_func (batch_path, &broken_queues[i], test_queue_batch);
     }
   g_test_add_func ("/broken/scaler/far-check", test_scaler_far_check);
   g_test_add_func ("/broken/scaler/negative-check", test_scaler_negative_check);

@@ -7,6 +7,8 @@
  *   popnull:   pop() returns NULL while jobs are queued
  *   popdup:    pop() returns the job it returned last, once, without taking
  *              any job out
+ *   popstale:  pop() takes the next job out, but returns the one it returned
+ *              last instead, once: its length stays right
  *   removenop: remove() leaves the job queued
  *   liar:      length() says one job more than it has
  *   farcheck:  a scaler that asks to be consulted again at G_MAXINT64 µs
@@ -22,7 +24,7 @@ typedef struct {
   int     mode;
 } Broken;
 
-enum { POP_NULL, POP_DUP, REMOVE_NOP, LIAR };
+enum { POP_NULL, POP_DUP, POP_STALE, REMOVE_NOP, LIAR };
 
 /* Good answers before the bad one */
 #define BROKEN_AFTER 3
@@ -45,6 +47,7 @@ broken_new (int mode)
 
 BROKEN_CREATE (popnull, POP_NULL)
 BROKEN_CREATE (popdup, POP_DUP)
+BROKEN_CREATE (popstale, POP_STALE)
 BROKEN_CREATE (removenop, REMOVE_NOP)
 BROKEN_CREATE (liar, LIAR)
 
@@ -77,6 +80,14 @@ broken_pop (gpointer queue)
       TpJob *again = self->last;
 
       self->last = NULL;
+      return again;
+    }
+  if (bad && self->mode == POP_STALE && self->last != NULL && self->jobs.length > 0)
+    {
+      TpJob *again = self->last;
+
+      self->last = NULL;
+      g_queue_pop_head (&self->jobs);
       return again;
     }
   self->last = g_queue_pop_head (&self->jobs);
@@ -117,11 +128,12 @@ broken_length (gpointer queue)
 
 BROKEN_QUEUE (popnull)
 BROKEN_QUEUE (popdup)
+BROKEN_QUEUE (popstale)
 BROKEN_QUEUE (removenop)
 BROKEN_QUEUE (liar)
 
 static const TpQueueStrategy * const broken_queues[] = {
-  &popnull_queue, &popdup_queue, &removenop_queue, &liar_queue, NULL
+  &popnull_queue, &popdup_queue, &popstale_queue, &removenop_queue, &liar_queue, NULL
 };
 
 /* Scalers */
