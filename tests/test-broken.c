@@ -73,6 +73,30 @@ static const BrokenQueue broken_queues[] = {
   { "liar", "*Plugin broken*queue strategy “liar”*reports * jobs*" },
 };
 
+/* Queues @n_jobs jobs (every third a thread job), expects @complaint, and
+ * cancels the sixth, which a strategy's remove() then takes out */
+static void
+queue_and_cancel_one (TpPool       *pool,
+                      TpTestLog    *log,
+                      guint         n_jobs,
+                      GCancellable *cancellable,
+                      const char   *complaint)
+{
+  for (guint i = 0; i < n_jobs; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("j%u", i);
+
+      tp_test_submit (pool, log, name, TP_TEST_JOB_RETURN,
+                      i % 3 == 0 ? TP_SUBMIT_IN_THREAD : TP_SUBMIT_DEFAULT, 4,
+                      i == 5 ? cancellable : NULL);
+    }
+  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, n_jobs);
+
+  g_test_expect_message ("TaskPool", G_LOG_LEVEL_CRITICAL, complaint);
+  g_cancellable_cancel (cancellable);
+  tp_test_wait_count (&log->cancelled, 1);
+}
+
 static void
 test_queue (gconstpointer data)
 {
@@ -92,19 +116,7 @@ test_queue (gconstpointer data)
 
   blocker = tp_test_submit (pool, &log, "blocker", TP_TEST_JOB_HOLD, TP_SUBMIT_DEFAULT, 4, NULL);
   tp_test_wait_count (&log.started, 1);
-  for (guint i = 0; i < n_jobs; i++)
-    {
-      g_autofree char *name = g_strdup_printf ("j%u", i);
-
-      tp_test_submit (pool, &log, name, TP_TEST_JOB_RETURN,
-                      i % 3 == 0 ? TP_SUBMIT_IN_THREAD : TP_SUBMIT_DEFAULT, 4,
-                      i == 5 ? cancellable : NULL);
-    }
-  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, n_jobs);
-
-  g_test_expect_message ("TaskPool", G_LOG_LEVEL_CRITICAL, test->complaint);
-  g_cancellable_cancel (cancellable);
-  tp_test_wait_count (&log.cancelled, 1);
+  queue_and_cancel_one (pool, &log, n_jobs, cancellable, test->complaint);
   g_assert_cmpuint (tp_pool_get_waiting (pool), ==, n_jobs - 1);
   tp_test_release (blocker);
   assert_exactly_once (&log, n_jobs + 1);
@@ -133,19 +145,7 @@ test_queue_batch (gconstpointer data)
                   "naming it; the jobs it gave before are started once, those after it stay "
                   "the pool's and run once too");
   tp_test_log_init (&log);
-  for (guint i = 0; i < n_jobs; i++)
-    {
-      g_autofree char *name = g_strdup_printf ("j%u", i);
-
-      tp_test_submit (pool, &log, name, TP_TEST_JOB_RETURN,
-                      i % 3 == 0 ? TP_SUBMIT_IN_THREAD : TP_SUBMIT_DEFAULT, 4,
-                      i == 5 ? cancellable : NULL);
-    }
-  g_assert_cmpuint (tp_pool_get_waiting (pool), ==, n_jobs);
-
-  g_test_expect_message ("TaskPool", G_LOG_LEVEL_CRITICAL, test->complaint);
-  g_cancellable_cancel (cancellable);
-  tp_test_wait_count (&log.cancelled, 1);
+  queue_and_cancel_one (pool, &log, n_jobs, cancellable, test->complaint);
   /* The strategy goes wrong at its fourth pop, in the first eight */
   tp_pool_scale (pool, (int) workers);
   assert_exactly_once (&log, n_jobs);

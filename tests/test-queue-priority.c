@@ -685,59 +685,72 @@ test_unit_large (QueueFixture  *fixture,
   assert_empty (fixture);
 }
 
+/* Pushes @n_jobs jobs newest first (so that none joins the lane: the heap
+ * holds them all), weighted by @weight_of, then pops them all in order */
 static void
-test_unit_large_extremes (QueueFixture  *fixture,
-                          gconstpointer  data)
+push_newest_first_and_drain (QueueFixture *fixture,
+                             guint         n_jobs,
+                             int         (*weight_of) (guint index, GRand *rand),
+                             GRand        *rand)
 {
-  const int weights[] = { G_MININT, G_MININT + 1, -1, 0, 1, G_MAXINT - 1, G_MAXINT };
-  const guint n_jobs = 150000;
-  g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED + 8);
   g_autoptr(GArray) queued = g_array_sized_new (FALSE, FALSE, sizeof (guint), n_jobs);
-
-  g_test_summary ("A large heap whose keys are the extreme weights and runs of one weight "
-                  "(pushed newest first, so that the heap holds them, not the lane): the "
-                  "batches its top takes, found by a span of keys that may reach the largest "
-                  "key, or by the search, come out in order, ties by submission");
-  g_test_message ("seed %u", RANDOM_SEED + 8);
 
   queue_fixture_make_jobs (fixture, n_jobs);
   for (guint i = n_jobs; i-- > 0;)
     {
-      /* Long stretches of one weight, then of random extremes */
-      if ((i / 20000) % 2 == 0)
-        fixture->jobs[i].weight = weights[(i / 20000) % G_N_ELEMENTS (weights)];
-      else
-        fixture->jobs[i].weight = weights[g_rand_int_range (rand, 0, G_N_ELEMENTS (weights))];
+      fixture->jobs[i].weight = weight_of (i, rand);
       push (fixture, i);
       g_array_append_val (queued, i);
     }
   assert_drain_sorted (fixture, queued);
 }
 
+/* Long stretches of one extreme weight, then of random extremes */
+static int
+extreme_weight (guint  index,
+                GRand *rand)
+{
+  static const int weights[] = { G_MININT, G_MININT + 1, -1, 0, 1, G_MAXINT - 1, G_MAXINT };
+
+  if ((index / 20000) % 2 == 0)
+    return weights[(index / 20000) % G_N_ELEMENTS (weights)];
+  return weights[g_rand_int_range (rand, 0, G_N_ELEMENTS (weights))];
+}
+
+static void
+test_unit_large_extremes (QueueFixture  *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED + 8);
+
+  g_test_summary ("A large heap whose keys are the extreme weights and runs of one weight "
+                  "(pushed newest first, so that the heap holds them, not the lane): the "
+                  "batches its top takes, found by a span of keys that may reach the largest "
+                  "key, or by the search, come out in order, ties by submission");
+  g_test_message ("seed %u", RANDOM_SEED + 8);
+  push_newest_first_and_drain (fixture, 150000, extreme_weight, rand);
+}
+
+/* The first 2 000 spread over the whole range, the others the largest */
+static int
+sparse_then_largest_weight (guint  index,
+                            GRand *rand)
+{
+  return index < 2000 ? g_rand_int_range (rand, G_MININT, G_MAXINT) : G_MAXINT;
+}
+
 static void
 test_unit_large_sparse_then_largest (QueueFixture  *fixture,
                                      gconstpointer  data)
 {
-  const guint n_sparse = 2000;
-  const guint n_jobs = 150000;
   g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED + 9);
-  g_autoptr(GArray) queued = g_array_sized_new (FALSE, FALSE, sizeof (guint), n_jobs);
 
   g_test_summary ("A large heap whose first jobs have weights spread over the whole range, "
                   "and whose other jobs have the largest weight: the span of keys its top "
                   "learned from the first would reach past the largest key for the others; "
                   "all come out in order");
   g_test_message ("seed %u", RANDOM_SEED + 9);
-
-  queue_fixture_make_jobs (fixture, n_jobs);
-  for (guint i = n_jobs; i-- > 0;)
-    {
-      fixture->jobs[i].weight = i < n_sparse ? g_rand_int_range (rand, G_MININT, G_MAXINT)
-                                             : G_MAXINT;
-      push (fixture, i);
-      g_array_append_val (queued, i);
-    }
-  assert_drain_sorted (fixture, queued);
+  push_newest_first_and_drain (fixture, 150000, sparse_then_largest_weight, rand);
 }
 
 static void
