@@ -436,12 +436,24 @@ typedef struct {
   HeapEntry entry;
 } Sift;
 
+/* The bits that hold @value, 0 for 0. g_bit_storage() takes a gulong,
+ * which is 32 bits on 32-bit systems and on 64-bit Windows. */
+static inline guint
+bit_length64 (guint64 value)
+{
+  if (value == 0)
+    return 0;
+  if (value >> 32)
+    return 32 + g_bit_storage ((gulong) (value >> 32));
+  return g_bit_storage ((gulong) value);
+}
+
 /* The depth of the entry at @index: level d holds indexes from
  * (4^d - 1) / 3 on */
 static inline guint
 heap_depth_of (gsize index)
 {
-  return (g_bit_storage (3 * index + 1) - 1) / 2;
+  return (bit_length64 (3 * (guint64) index + 1) - 1) / 2;
 }
 
 /* Sifts down the entries at the holes, which are where the top's entries
@@ -645,7 +657,7 @@ heap_entries_sort (HeapEntry *entries,
       low = MIN (low, entries[i].key);
       high = MAX (high, entries[i].key);
     }
-  bits = n > 0 ? g_bit_storage (high - low) : 0;
+  bits = n > 0 ? bit_length64 (high - low) : 0;
   shift = bits > 8 ? bits - 8 : 0;   /* (high - key) >> shift < SORT_BUCKETS */
 
   for (guint i = 0; i < n; i++)
