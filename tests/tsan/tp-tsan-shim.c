@@ -20,10 +20,11 @@
  * - g_object_unref() releases, and the thread that disposes and finalizes
  *   the object acquires, as with an instrumented atomic reference count: it
  *   has seen everything done by those that dropped the object earlier.
- * - g_object_new() and its variants acquire the new instance's class and
- *   release it: a class initialized on one thread happens before the
- *   instances made on any other once it is ready (GObject publishes it with
- *   atomics of its own).
+ * - The thread that initializes a class (through g_type_class_ref() or
+ *   g_object_new() and its variants) releases it; those that get the class
+ *   or make an instance acquire it: the class's initialization happens
+ *   before what the others read of it (GObject publishes it with atomics of
+ *   its own).
  * - g_thread_pool_push() happens before the pool's function runs next, as
  *   the lock of the pool's queue makes it; g_async_queue_push() before the
  *   pop that returns the data; the function's calls before
@@ -255,6 +256,7 @@ TP_SHIM_REAL (gboolean, g_once_init_enter, (volatile void *))
 TP_SHIM_REAL (void, g_once_init_leave, (volatile void *, gsize))
 TP_SHIM_REAL (gpointer, g_once_impl, (GOnce *, GThreadFunc, gpointer))
 TP_SHIM_REAL (void, g_object_unref, (gpointer))
+TP_SHIM_REAL (gpointer, g_type_class_ref, (GType))
 TP_SHIM_REAL (GObject *, g_object_new_valist, (GType, const gchar *, va_list))
 TP_SHIM_REAL (GObject *, g_object_new_with_properties,
               (GType, guint, const char **, const GValue *))
@@ -585,23 +587,50 @@ g_object_unref (gpointer object)
   REAL (g_object_unref) (object);
 }
 
-/* The thread that made an instance has seen its class initialized: GObject
- * publishes a class with atomics of its own, which ThreadSanitizer does not
- * see, so a class initialized on one thread and read through an instance
+/* A class is initialized once, by the first thread that asks for it, and
+ * GObject publishes it with atomics of its own, which ThreadSanitizer does
+ * not see: a class initialized on one thread and read through an instance
  * made on another (a GTask's, first made by a producer thread) would look
- * like a race. Each new instance acquires its class, as the thread that
- * initialized it had released it, and releases it in turn. */
+ * like a race. So the thread that initializes a class releases it as soon as
+ * g_type_class_ref() returns, and every thread acquires it when it gets the
+ * class or makes an instance. Only the initialization releases: a release
+ * at every g_object_new() would order every two threads that make objects
+ * of one class (every submitter of a pool, through its GTasks) and hide
+ * their real races. Two threads that both find the class new at once both
+ * release, once. */
+static gboolean
+tp_shim_class_is_new (GType type)
+{
+  return g_type_class_peek (type) == NULL;
+}
+
+/* Initializes @type's class if no thread did yet, and releases it. The
+ * reference is kept, as g_object_new() keeps its own. */
+static void
+tp_shim_class_ensure (GType type)
+{
+  if (tp_shim_class_is_new (type))
+    tsan_release (REAL (g_type_class_ref) (type));
+}
+
 static GObject *
 tp_shim_object_made (GObject *object)
 {
-  gpointer klass;
-
-  if (object == NULL)
-    return NULL;
-  klass = G_OBJECT_GET_CLASS (object);
-  tsan_acquire (klass);
-  tsan_release (klass);
+  if (object != NULL)
+    tsan_acquire (G_OBJECT_GET_CLASS (object));
   return object;
+}
+
+TP_SHIM_EXPORT gpointer
+g_type_class_ref (GType type)
+{
+  gboolean is_new = tp_shim_class_is_new (type);
+  gpointer klass = REAL (g_type_class_ref) (type);
+
+  if (is_new)
+    tsan_release (klass);
+  tsan_acquire (klass);
+  return klass;
 }
 
 TP_SHIM_EXPORT gpointer
@@ -612,6 +641,7 @@ g_object_new (GType        object_type,
   GObject *object;
   va_list args;
 
+  tp_shim_class_ensure (object_type);
   va_start (args, first_property_name);
   object = REAL (g_object_new_valist) (object_type, first_property_name, args);
   va_end (args);
@@ -623,6 +653,7 @@ g_object_new_valist (GType        object_type,
                      const gchar *first_property_name,
                      va_list      args)
 {
+  tp_shim_class_ensure (object_type);
   return tp_shim_object_made (REAL (g_object_new_valist) (object_type, first_property_name, args));
 }
 
@@ -632,6 +663,7 @@ g_object_new_with_properties (GType          object_type,
                               const char    *names[],
                               const GValue   values[])
 {
+  tp_shim_class_ensure (object_type);
   return tp_shim_object_made (REAL (g_object_new_with_properties) (object_type, n_properties,
                                                                    names, values));
 }
