@@ -127,26 +127,19 @@ tp_pool_queue_remove (TpPool  *self,
 # define tp_prefetch_for_write(address) ((void) (address))
 #endif
 
-/* Pops up to @max queued jobs at once, for as many idle workers, into @jobs;
- * returns how many, each unlinked from the pool's list and still
- * TP_JOB_QUEUED. With many jobs queued, each is out of the caches, and so
- * are the two that its unlinking writes: asked for together, their misses
- * overlap instead of following one another. The strategy's answers are
- * checked as tp_pool_queue_pop() checks them; on the first that breaks the
- * contract, the pool reports it, and the jobs the strategy gave after it
- * stay in the pool's list, from which the next pops take them. The strategy
- * is not broken when this is called. */
-guint
-tp_pool_queue_pop_batch (TpPool   *self,
-                         TpQueue  *queue,
-                         TpJob   **jobs,
-                         guint     max)
+/* Asks the strategy for up to @max jobs in a row, into @jobs, checking its
+ * answers as tp_pool_queue_pop() does; stops at the first that breaks the
+ * contract, which it reports. Each job is asked of the processor at once:
+ * none is read here. */
+static guint
+tp_pool_queue_pop_row (TpPool   *self,
+                       TpQueue  *queue,
+                       TpJob   **jobs,
+                       guint     max)
 {
   guint listed = queue->jobs.length;
   guint n = 0;
-  guint valid;
 
-  g_assert (!self->queue_broken && max <= listed);
   for (; n < max; n++)
     {
       TpJob *job = self->queue_vt->pop (queue->strategy_queue);
@@ -165,6 +158,28 @@ tp_pool_queue_pop_batch (TpPool   *self,
       jobs[n] = job;
       tp_prefetch_for_write (job);
     }
+  return n;
+}
+
+/* Pops up to @max queued jobs at once, for as many idle workers, into @jobs;
+ * returns how many, each unlinked from the pool's list and still
+ * TP_JOB_QUEUED. With many jobs queued, each is out of the caches, and so
+ * are the two that its unlinking writes: asked for together, their misses
+ * overlap instead of following one another. On the first answer that breaks
+ * the contract, the pool reports it, and the jobs the strategy gave after it
+ * stay in the pool's list, from which the next pops take them. The strategy
+ * is not broken when this is called. */
+guint
+tp_pool_queue_pop_batch (TpPool   *self,
+                         TpQueue  *queue,
+                         TpJob   **jobs,
+                         guint     max)
+{
+  guint n;
+  guint valid;
+
+  g_assert (!self->queue_broken && max <= queue->jobs.length);
+  n = tp_pool_queue_pop_row (self, queue, jobs, max);
 
   /* Their neighbours in the list, once the jobs are on their way */
   for (guint i = 0; i < n; i++)

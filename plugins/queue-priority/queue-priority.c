@@ -686,6 +686,33 @@ heap_entries_sort (HeapEntry *entries,
  * sink from there. So a pop reads the deep levels of a large heap once per
  * batch, many misses on their way together, instead of one after the other
  * at every pop. */
+/* The @n_found places in @found that are below @new_length, into @holes
+ * by depth: those at depth d from @starts[d] to @starts[d + 1] */
+static void
+heap_holes_by_depth (const guint32 *found,
+                     guint          n_found,
+                     guint          new_length,
+                     guint32       *holes,
+                     guint         *starts)
+{
+  guint next[HEAP_MAX_DEPTH + 1];
+
+  memset (starts, 0, (HEAP_MAX_DEPTH + 2) * sizeof (guint));
+  for (guint i = 0; i < n_found; i++)
+    {
+      if (found[i] < new_length)
+        starts[heap_depth_of (found[i]) + 1]++;
+    }
+  for (guint depth = 0; depth <= HEAP_MAX_DEPTH; depth++)
+    starts[depth + 1] += starts[depth];
+  memcpy (next, starts, sizeof next);
+  for (guint i = 0; i < n_found; i++)
+    {
+      if (found[i] < new_length)
+        holes[next[heap_depth_of (found[i])]++] = found[i];
+    }
+}
+
 static void
 heap_refill (PriorityQueue *queue)
 {
@@ -694,8 +721,7 @@ heap_refill (PriorityQueue *queue)
   guint32 found[TOP_CAPACITY];
   HeapEntry scratch[TOP_CAPACITY];
   guint32 holes[TOP_CAPACITY];
-  guint starts[HEAP_MAX_DEPTH + 2] = { 0, };
-  guint next[HEAP_MAX_DEPTH + 1];
+  guint starts[HEAP_MAX_DEPTH + 2];
   guint k;
   guint new_length;
   guint filled = 0;
@@ -710,21 +736,10 @@ heap_refill (PriorityQueue *queue)
     {
       queue->top[i] = entries[found[i]];
       entries[found[i]].job = NULL;   /* a hole */
-      if (found[i] < new_length)
-        starts[heap_depth_of (found[i]) + 1]++;
     }
   heap_entries_sort (queue->top, scratch, k);
   queue->top_length = k;
-
-  /* The holes that stay in the array, by depth */
-  for (guint depth = 0; depth <= HEAP_MAX_DEPTH; depth++)
-    starts[depth + 1] += starts[depth];
-  memcpy (next, starts, sizeof next);
-  for (guint i = 0; i < k; i++)
-    {
-      if (found[i] < new_length)
-        holes[next[heap_depth_of (found[i])]++] = found[i];
-    }
+  heap_holes_by_depth (found, k, new_length, holes, starts);
 
   /* The last k places leave the array: their entries fill the holes
    * before them, the shallowest first */
