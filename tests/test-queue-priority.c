@@ -717,20 +717,6 @@ extreme_weight (guint  index,
   return weights[g_rand_int_range (rand, 0, G_N_ELEMENTS (weights))];
 }
 
-static void
-test_unit_large_extremes (QueueFixture  *fixture,
-                          gconstpointer  data)
-{
-  g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED + 8);
-
-  g_test_summary ("A large heap whose keys are the extreme weights and runs of one weight "
-                  "(pushed newest first, so that the heap holds them, not the lane): the "
-                  "batches its top takes, found by a span of keys that may reach the largest "
-                  "key, or by the search, come out in order, ties by submission");
-  g_test_message ("seed %u", RANDOM_SEED + 8);
-  push_newest_first_and_drain (fixture, 150000, extreme_weight, rand);
-}
-
 /* The first 2 000 spread over the whole range, the others the largest */
 static int
 sparse_then_largest_weight (guint  index,
@@ -739,18 +725,37 @@ sparse_then_largest_weight (guint  index,
   return index < 2000 ? g_rand_int_range (rand, G_MININT, G_MAXINT) : G_MAXINT;
 }
 
-static void
-test_unit_large_sparse_then_largest (QueueFixture  *fixture,
-                                     gconstpointer  data)
-{
-  g_autoptr(GRand) rand = g_rand_new_with_seed (RANDOM_SEED + 9);
+/* A large heap pushed newest first and drained, its weights from a function */
+typedef struct {
+  const char *summary;
+  guint       seed;
+  int       (*weight_of) (guint index, GRand *rand);
+} LargeDrain;
 
-  g_test_summary ("A large heap whose first jobs have weights spread over the whole range, "
-                  "and whose other jobs have the largest weight: the span of keys its top "
-                  "learned from the first would reach past the largest key for the others; "
-                  "all come out in order");
-  g_test_message ("seed %u", RANDOM_SEED + 9);
-  push_newest_first_and_drain (fixture, 150000, sparse_then_largest_weight, rand);
+static const LargeDrain large_extremes = {
+  "A large heap whose keys are the extreme weights and runs of one weight (pushed newest first, "
+  "so that the heap holds them, not the lane): the batches its top takes, found by a span of "
+  "keys that may reach the largest key, or by the search, come out in order, ties by submission",
+  RANDOM_SEED + 8, extreme_weight,
+};
+
+static const LargeDrain large_sparse_then_largest = {
+  "A large heap whose first jobs have weights spread over the whole range, and whose other jobs "
+  "have the largest weight: the span of keys its top learned from the first would reach past "
+  "the largest key for the others; all come out in order",
+  RANDOM_SEED + 9, sparse_then_largest_weight,
+};
+
+static void
+test_unit_large_drain (QueueFixture  *fixture,
+                       gconstpointer  data)
+{
+  const LargeDrain *test = data;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (test->seed);
+
+  g_test_summary (test->summary);
+  g_test_message ("seed %u", test->seed);
+  push_newest_first_and_drain (fixture, 150000, test->weight_of, rand);
 }
 
 static void
@@ -1142,10 +1147,11 @@ main (int   argc,
               queue_fixture_set_up, test_unit_sequence_window, queue_fixture_tear_down);
   g_test_add ("/queue/priority/large", QueueFixture, NULL,
               queue_fixture_set_up, test_unit_large, queue_fixture_tear_down);
-  g_test_add ("/queue/priority/large-extremes", QueueFixture, NULL,
-              queue_fixture_set_up, test_unit_large_extremes, queue_fixture_tear_down);
-  g_test_add ("/queue/priority/large-sparse-then-largest", QueueFixture, NULL,
-              queue_fixture_set_up, test_unit_large_sparse_then_largest, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/large-extremes", QueueFixture, &large_extremes,
+              queue_fixture_set_up, test_unit_large_drain, queue_fixture_tear_down);
+  g_test_add ("/queue/priority/large-sparse-then-largest", QueueFixture,
+              &large_sparse_then_largest, queue_fixture_set_up, test_unit_large_drain,
+              queue_fixture_tear_down);
   g_test_add ("/queue/priority/large-rebase", QueueFixture, NULL,
               queue_fixture_set_up, test_unit_large_rebase, queue_fixture_tear_down);
 #ifdef G_OS_UNIX
