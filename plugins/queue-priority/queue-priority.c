@@ -935,8 +935,9 @@ heap_pop (PriorityQueue *queue)
       job = queue->entries[0].job;
       heap_delete_root (queue);
     }
-  /* The pool reads the job as soon as it is popped: fetch it meanwhile */
-  heap_prefetch (job);
+  /* The job is not asked of the processor here: the pool does, when it
+   * reads it. Asked for here, between one pop and the next of a batch, a
+   * job out of the caches slowed the heap's own walk more than it saved */
   heap_settle (queue);
   return job;
 }
