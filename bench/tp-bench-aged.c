@@ -11,12 +11,15 @@
  * Each sample is a process of its own, this program run again with
  * --aged-child=fresh or --aged-child=aged: the fresh one runs the trials at
  * once, the aged one first ages its heap (heap_age() below), then runs them.
- * A child runs the pool and its raw GLib baselines interleaved (one warm-up,
- * then CHILD_RUNS timed runs of each) and prints the median seconds of each;
- * the parent starts
- * --runs pairs of children, fresh and aged alternately, the order rotated
- * each round, and reports medians. Both kinds of process are the same binary
- * and the same build.
+ * A child runs the pool and its raw GLib baseline interleaved (one warm-up,
+ * then CHILD_RUNS timed runs of each) and prints the median seconds of each.
+ * W1 and W4 each get processes of their own: run in one process, the pool's
+ * W4 slows the pool's W1 that follows it by about 15 % in a fresh heap as in
+ * an aged one (GLib 2.74's GSlice; doc/performance.md), which is not what
+ * this measures. That interaction still has a row: W1 in aged processes that
+ * run all four trials interleaved. The parent starts --runs rounds of
+ * children, fresh and aged alternately, the order rotated each round, and
+ * reports medians. Every process is the same binary and the same build.
  *
  * The churn is seeded (CHURN_SEED), so every aged process ages alike, as an
  * application that first ran another library's allocation-heavy work (say,
@@ -161,17 +164,20 @@ aged_child (const char *state)
   trials_clear (all, N_AGED_TRIALS);
 }
 
-/* Runs this program again with --aged-child=STATE; adds its seconds to
- * @seconds, one array per trial */
+/* Runs this program again with --aged-child=STATE --only=ONLY (w1, w4, or
+ * aged for all four trials); adds its seconds to @seconds, one array per
+ * trial (0 for a trial it did not run) */
 static void
 aged_run_child (const char *state,
+                const char *only,
                 GArray     *seconds[N_AGED_TRIALS])
 {
   g_autofree char *child_state = g_strdup_printf ("--aged-child=%s", state);
+  g_autofree char *child_only = g_strdup_printf ("--only=%s", only);
   g_autofree char *child_kind = g_strdup_printf ("--kind=%s", aged_kind ());
   g_autofree char *child_jobs = g_strdup_printf ("--jobs=%u", sizes.w1_jobs);
   g_autofree char *child_runs = g_strdup_printf ("--runs=%d", opts.quick ? 1 : CHILD_RUNS);
-  const char *args[] = { child_state, child_kind, child_jobs, child_runs,
+  const char *args[] = { child_state, child_only, child_kind, child_jobs, child_runs,
                          opts.quick ? "--quick" : NULL, NULL };
   g_autofree char *child_out = run_child ("aged heap", args);
   g_auto(GStrv) fields = NULL;
@@ -183,11 +189,52 @@ aged_run_child (const char *state,
     samples_add (seconds[i], g_ascii_strtod (fields[i], NULL));
 }
 
+/* A round of children, fresh and aged, W1's then W4's, then the aged one
+ * that runs them all; every other round in the opposite order */
+static void
+aged_round (int     round,
+            GArray *fresh[N_AGED_TRIALS],
+            GArray *aged[N_AGED_TRIALS],
+            GArray *mixed[N_AGED_TRIALS])
+{
+  struct {
+    const char *state;
+    const char *only;
+    GArray    **seconds;
+  } children[] = {
+    { "fresh", "w1", fresh }, { "aged", "w1", aged },
+    { "fresh", "w4", fresh }, { "aged", "w4", aged },
+    { "aged", "aged", mixed },
+  };
+  guint n = G_N_ELEMENTS (children);
+
+  for (guint i = 0; i < n; i++)
+    {
+      guint c = round % 2 == 0 ? i : n - 1 - i;
+
+      aged_run_child (children[c].state, children[c].only, children[c].seconds);
+    }
+}
+
+/* Adds the samples a trial's children gave: a child that did not run the
+ * trial printed 0 for it */
+static GArray *
+aged_samples (GArray *seconds)
+{
+  GArray *ran = samples_new ();
+
+  for (guint i = 0; i < seconds->len; i++)
+    if (g_array_index (seconds, double, i) > 0)
+      samples_add (ran, g_array_index (seconds, double, i));
+  return ran;
+}
+
 void
 bench_aged (void)
 {
   GArray *fresh[N_AGED_TRIALS];
   GArray *aged[N_AGED_TRIALS];
+  GArray *mixed[N_AGED_TRIALS];
   const char *kind = aged_kind ();
   gsize churn = opts.quick ? CHURN_QUICK : CHURN_BYTES;
   g_autofree char *name = NULL;
@@ -198,21 +245,24 @@ bench_aged (void)
     {
       fresh[i] = samples_new ();
       aged[i] = samples_new ();
+      mixed[i] = samples_new ();
     }
 
-  progress ("aged heap: W1 (%s) and W4 in %d fresh and %d aged processes (%zu MB churned)",
-            kind, opts.runs, opts.runs, churn >> 20);
+  progress ("aged heap: W1 (%s) and W4, each in %d fresh and %d aged processes, and both in %d "
+            "aged processes (%zu MB churned)", kind, opts.runs, opts.runs, opts.runs,
+            churn >> 20);
   for (int round = 0; round < opts.runs; round++)
+    aged_round (round, fresh, aged, mixed);
+  for (guint i = 0; i < N_AGED_TRIALS; i++)
     {
-      if (round % 2 == 0)
+      GArray **sets[] = { fresh, aged, mixed };
+
+      for (guint k = 0; k < G_N_ELEMENTS (sets); k++)
         {
-          aged_run_child ("fresh", fresh);
-          aged_run_child ("aged", aged);
-        }
-      else
-        {
-          aged_run_child ("aged", aged);
-          aged_run_child ("fresh", fresh);
+          GArray *ran = aged_samples (sets[k][i]);
+
+          g_array_unref (sets[k][i]);
+          sets[k][i] = ran;
         }
     }
 
@@ -246,6 +296,15 @@ bench_aged (void)
            "the same, fresh process", samples_inverse (fresh[W1_GTASK], sizes.w1_jobs));
   g_free (name);
 
+  name = g_strdup_printf ("W1 aged heap, the pool's W4 between its runs: %s, %u at once", kind,
+                          sizes.w1_at_once);
+  baseline = g_strdup_printf ("(a) GTask round trip, %u outstanding, same aged processes",
+                              sizes.w1_at_once);
+  row_add (SECTION_AGED, UNIT_RATE, name, samples_inverse (mixed[W1_POOL], sizes.w1_jobs),
+           baseline, samples_inverse (mixed[W1_GTASK], sizes.w1_jobs));
+  g_free (name);
+  g_free (baseline);
+
   name = g_strdup_printf ("W4 aged heap: %u no-op thread jobs, fixed-simple size %u (threads)",
                           sizes.w4_jobs, sizes.w4_threads);
   row_add (SECTION_AGED, UNIT_RATE, name, samples_inverse (aged[W4_POOL], sizes.w4_jobs),
@@ -268,5 +327,6 @@ bench_aged (void)
     {
       g_array_unref (fresh[i]);
       g_array_unref (aged[i]);
+      g_array_unref (mixed[i]);
     }
 }
