@@ -264,7 +264,7 @@ tp_pool_run_thread_jobs (TpJob *job)
       g_main_context_push_thread_default (context);
       task = tp_job_make_task (job);
       g_main_context_pop_thread_default (context);
-      tp_job_hook (job, task);
+      tp_job_hook_for_elsewhere (job, task);
       tp_job_disconnect_queued (job);
 
       job->func (task, self, job->job_data, tp_job_get_run_cancellable (job));

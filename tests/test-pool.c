@@ -651,6 +651,60 @@ test_job_lost (gconstpointer data)
   tp_test_log_clear (&log);
 }
 
+typedef struct {
+  gboolean spare_seen;
+  gboolean hook_seen;
+  gboolean finished;
+} TaskDataSeen;
+
+static void
+look_at_qdata_job (GTask        *task,
+                   gpointer      pool,
+                   gpointer      job_data,
+                   GCancellable *cancellable)
+{
+  TaskDataSeen *seen = job_data;
+  GQuark spare = g_quark_try_string ("tp-pool-job-spare");
+  GQuark hook = g_quark_try_string ("tp-pool-job");
+
+  seen->spare_seen = spare != 0 && g_object_get_qdata (G_OBJECT (task), spare) != NULL;
+  seen->hook_seen = hook != 0 && g_object_get_qdata (G_OBJECT (task), hook) != NULL;
+  g_task_return_pointer (task, seen, NULL);
+}
+
+static void
+look_at_qdata_done (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  TaskDataSeen *seen = user_data;
+  GError *error = NULL;
+
+  g_assert_true (tp_pool_submit_finish (TP_POOL (source), result, &error) == seen);
+  g_assert_no_error (error);
+  seen->finished = TRUE;
+}
+
+/* The worker makes room in a thread job's qualified data before it hooks the
+ * job (tp_job_hook_for_elsewhere()): the spare entry it uses for that must be
+ * gone by the time the job runs, and the hook there */
+static void
+test_thread_task_qdata (void)
+{
+  g_autoptr(TpPool) pool = tp_test_pool_new ("fixed-simple", "kind", "fixed-simple",
+                                             "size", 1, NULL);
+  TaskDataSeen seen = { FALSE, FALSE, FALSE };
+
+  g_test_summary ("A thread job's task carries the pool's hook and nothing else of the pool's");
+  tp_pool_submit_in_thread_async (pool, look_at_qdata_job, &seen, NULL, NULL,
+                                  look_at_qdata_done, &seen);
+  while (!seen.finished)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (seen.hook_seen);
+  g_assert_false (seen.spare_seen);
+  tp_test_pool_close (pool, TP_CLOSE_DRAIN);
+}
+
 /* Completes its task at once but keeps a reference, stored in job_data */
 typedef struct {
   GTask *kept;
@@ -1227,6 +1281,7 @@ main (int   argc,
   g_test_add_data_func ("/pool/exactly-once/lost-thread", GUINT_TO_POINTER (TP_SUBMIT_IN_THREAD),
                         test_job_lost);
   g_test_add_func ("/pool/exactly-once/job-error", test_job_fails);
+  g_test_add_func ("/pool/thread/task-qdata", test_thread_task_qdata);
   g_test_add_func ("/pool/exactly-once/keeps-completed-task", test_job_keeps_completed_task);
   g_test_add_func ("/pool/exactly-once/complete-from-thread", test_complete_from_thread);
   g_test_add_func ("/pool/exactly-once/released-in-flight", test_released_in_flight);
