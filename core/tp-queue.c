@@ -168,10 +168,10 @@ tp_pool_queue_pop_row (TpPool   *self,
  * strategy has given them all: a job asked for between two of its pops made
  * those pops slower (a priority heap's pop at 1 M queued, 550 counter ticks
  * against 320), most likely its record's page and lines taking what the
- * heap's walk needed. On the first answer that breaks the contract, the pool reports it,
- * and the jobs the strategy gave after it stay in the pool's list, from
- * which the next pops take them. The strategy is not broken when this is
- * called. */
+ * heap's walk needed. On the first answer that breaks the contract, the
+ * pool reports it, and the jobs the strategy gave after it stay in the
+ * pool's list, from which the next pops take them. The strategy is not
+ * broken when this is called. */
 guint
 tp_pool_queue_pop_batch (TpPool   *self,
                          TpQueue  *queue,

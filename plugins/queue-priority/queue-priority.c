@@ -56,8 +56,9 @@
  * root, sinks through every level. So a run of one weight pushed in
  * submission order goes to a lane instead: a FIFO of entries in reused
  * segments (job-segments.h), pushed and popped in O(1), which asks malloc for
- * nothing once it has held as many jobs, and never copies them. A push joins the lane if its weight is the lane's and its sequence
- * follows the lane's last one; otherwise it goes to the heap. The lane takes
+ * nothing once it has held as many jobs, and never copies them. A push joins
+ * the lane if its weight is the lane's and its sequence follows the lane's
+ * last one; otherwise it goes to the heap. The lane takes
  * the weight of the first push after it emptied. A pop takes the smallest of
  * the lane's head, the heap's root (and the oldest ancient job), by
  * (weight, sequence), so the order is exactly a heap's alone. A removed lane
