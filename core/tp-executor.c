@@ -12,7 +12,8 @@
  * its context's schedules an idle there, one per task, each a wake-up of
  * the submitter's thread. So a thread job's task is made on its worker
  * thread, in a context of that thread's own, which the thread dispatches
- * itself right after the job (no poll, no wake-up); the job's outcome then
+ * itself (no poll, no wake-up): the job runs from a source of that context,
+ * and its task completes as it returns its result. The job's outcome then
  * goes on a list of the pool's, and the first one on an empty list wakes
  * the pool's context, which delivers however many are there by then. The
  * worker frees its slot before it hands the outcome on, so a callback never
@@ -25,8 +26,51 @@
 
 /* A worker thread's own context {{{ */
 
+/* The source that runs a worker's jobs: GTask completes a task at once,
+ * without an idle, when the task's context dispatches a source in a later
+ * iteration than the one that made the task. The worker makes each task
+ * outside any dispatch, then runs its job from this source's dispatch. */
+typedef struct {
+  GSource  source;
+  TpJob   *job;
+  GTask   *task;
+} TpRunSource;
+
+static gboolean
+tp_run_source_prepare (GSource *source,
+                       gint    *timeout)
+{
+  *timeout = -1;
+  return ((TpRunSource *) source)->job != NULL;
+}
+
+static gboolean
+tp_run_source_check (GSource *source)
+{
+  return ((TpRunSource *) source)->job != NULL;
+}
+
+static gboolean
+tp_run_source_dispatch (GSource     *source,
+                        GSourceFunc  callback,
+                        gpointer     user_data)
+{
+  TpRunSource *run = (TpRunSource *) source;
+  TpJob *job = g_steal_pointer (&run->job);
+
+  job->func (run->task, job->pool, job->job_data, tp_job_get_run_cancellable (job));
+  run->task = NULL;
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs tp_run_source_funcs = {
+  .prepare = tp_run_source_prepare,
+  .check = tp_run_source_check,
+  .dispatch = tp_run_source_dispatch,
+};
+
 /* Dispatches what is ready in @context, which this thread owns, without
- * polling: its sources are the idles of tasks completed here */
+ * polling: its run source, and the idles of tasks completed here */
 static void
 tp_worker_context_dispatch (GMainContext *context)
 {
@@ -46,29 +90,38 @@ tp_worker_context_dispatch (GMainContext *context)
  * nobody to dispatch it: the job's outcome is what it had when it
  * returned. */
 static void
-tp_worker_context_free (gpointer data)
+tp_worker_run_source_free (gpointer data)
 {
-  GMainContext *context = data;
+  GSource *source = data;
+  GMainContext *context = g_source_get_context (source);
 
   tp_worker_context_dispatch (context);
+  g_source_destroy (source);
+  g_source_unref (source);
   g_main_context_release (context);
   g_main_context_unref (context);
 }
 
-static GPrivate tp_worker_context = G_PRIVATE_INIT (tp_worker_context_free);
+static GPrivate tp_worker_run_source = G_PRIVATE_INIT (tp_worker_run_source_free);
 
-static GMainContext *
-tp_worker_context_get (void)
+/* This thread's run source, attached to a context of its own, which it
+ * owns */
+static TpRunSource *
+tp_worker_run_source_get (void)
 {
-  GMainContext *context = g_private_get (&tp_worker_context);
+  GSource *source = g_private_get (&tp_worker_run_source);
 
-  if (G_UNLIKELY (context == NULL))
+  if (G_UNLIKELY (source == NULL))
     {
-      context = g_main_context_new ();
+      GMainContext *context = g_main_context_new ();
+
       g_main_context_acquire (context);
-      g_private_set (&tp_worker_context, context);
+      source = g_source_new (&tp_run_source_funcs, sizeof (TpRunSource));
+      g_source_set_static_name (source, "[taskpool] thread job run");
+      g_source_attach (source, context);
+      g_private_set (&tp_worker_run_source, source);
     }
-  return context;
+  return (TpRunSource *) source;
 }
 
 /* }}} */
@@ -249,7 +302,8 @@ tp_pool_drop_lost_task (TpPool *self,
 static void
 tp_pool_run_thread_jobs (TpJob *job)
 {
-  GMainContext *context = tp_worker_context_get ();
+  TpRunSource *run = tp_worker_run_source_get ();
+  GMainContext *context = g_source_get_context ((GSource *) run);
 
   while (job != NULL)
     {
@@ -267,7 +321,11 @@ tp_pool_run_thread_jobs (TpJob *job)
       tp_job_hook_for_elsewhere (job, task);
       tp_job_disconnect_queued (job);
 
-      job->func (task, self, job->job_data, tp_job_get_run_cancellable (job));
+      /* Made outside any dispatch, the task completes at once in its job
+       * from the run source's; one completed otherwise (cancelled, or from
+       * another thread while the job waits) completes in an idle here */
+      run->job = job;
+      run->task = task;
       tp_worker_context_dispatch (context);
       delivered = job->delivered;
 

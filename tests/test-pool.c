@@ -705,6 +705,67 @@ test_thread_task_qdata (void)
   tp_test_pool_close (pool, TP_CLOSE_DRAIN);
 }
 
+typedef struct {
+  GCancellable *cancel_first;  /* the job cancels it before it returns */
+  gboolean      completed_in_job;
+  guint         callbacks;
+} CompletedInJob;
+
+static void
+look_at_completed_job (GTask        *task,
+                       gpointer      pool,
+                       gpointer      job_data,
+                       GCancellable *cancellable)
+{
+  CompletedInJob *seen = job_data;
+
+  if (seen->cancel_first != NULL)
+    g_cancellable_cancel (seen->cancel_first);
+  g_task_return_pointer (task, seen, NULL);
+  seen->completed_in_job = g_task_get_completed (task);
+}
+
+static void
+look_at_completed_done (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  CompletedInJob *seen = user_data;
+  GError *error = NULL;
+
+  g_assert_true (tp_pool_submit_finish (TP_POOL (source), result, &error) == seen);
+  g_assert_no_error (error);
+  g_assert_true (g_task_get_completed (G_TASK (result)));
+  seen->callbacks++;
+}
+
+/* A thread job's task completes on its worker as the job returns its
+ * result, without an idle there (the worker runs the job from a source of
+ * its context); one whose cancellable was cancelled completes in an idle
+ * after the job, and is delivered all the same, once */
+static void
+test_thread_completes_in_job (void)
+{
+  g_autoptr(TpPool) pool = tp_test_pool_new ("fixed-simple", "kind", "fixed-simple",
+                                             "size", 1, NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  CompletedInJob plain = { NULL, FALSE, 0 };
+  CompletedInJob cancelled = { cancellable, TRUE, 0 };
+
+  g_test_summary ("A thread job's task completes inside its job, unless it was cancelled");
+  tp_pool_submit_in_thread_async (pool, look_at_completed_job, &plain, NULL, NULL,
+                                  look_at_completed_done, &plain);
+  tp_pool_submit_in_thread_async (pool, look_at_completed_job, &cancelled, NULL, cancellable,
+                                  look_at_completed_done, &cancelled);
+  while (plain.callbacks + cancelled.callbacks < 2)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (plain.completed_in_job);
+  g_assert_false (cancelled.completed_in_job);
+  g_assert_cmpuint (plain.callbacks, ==, 1);
+  g_assert_cmpuint (cancelled.callbacks, ==, 1);
+  tp_test_pool_close (pool, TP_CLOSE_DRAIN);
+}
+
 /* Completes its task at once but keeps a reference, stored in job_data */
 typedef struct {
   GTask *kept;
@@ -1282,6 +1343,7 @@ main (int   argc,
                         test_job_lost);
   g_test_add_func ("/pool/exactly-once/job-error", test_job_fails);
   g_test_add_func ("/pool/thread/task-qdata", test_thread_task_qdata);
+  g_test_add_func ("/pool/thread/completes-in-job", test_thread_completes_in_job);
   g_test_add_func ("/pool/exactly-once/keeps-completed-task", test_job_keeps_completed_task);
   g_test_add_func ("/pool/exactly-once/complete-from-thread", test_complete_from_thread);
   g_test_add_func ("/pool/exactly-once/released-in-flight", test_released_in_flight);
