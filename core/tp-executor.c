@@ -69,20 +69,29 @@ static GSourceFuncs tp_run_source_funcs = {
   .dispatch = tp_run_source_dispatch,
 };
 
-/* Dispatches what is ready in @context, which this thread owns, without
- * polling: its run source, and the idles of tasks completed here */
-static void
-tp_worker_context_dispatch (GMainContext *context)
+/* One iteration of @context, which this thread owns, without polling: its
+ * run source, and the idles of tasks completed here. Returns whether
+ * something was ready. */
+static gboolean
+tp_worker_context_iterate (GMainContext *context)
 {
   gint priority;
   gint timeout;
 
-  while (g_main_context_prepare (context, &priority))
-    {
-      g_main_context_query (context, priority, &timeout, NULL, 0);
-      g_main_context_check (context, priority, NULL, 0);
-      g_main_context_dispatch (context);
-    }
+  if (!g_main_context_prepare (context, &priority))
+    return FALSE;
+  g_main_context_query (context, priority, &timeout, NULL, 0);
+  g_main_context_check (context, priority, NULL, 0);
+  g_main_context_dispatch (context);
+  return TRUE;
+}
+
+/* Dispatches what is ready in @context, until nothing is */
+static void
+tp_worker_context_dispatch (GMainContext *context)
+{
+  while (tp_worker_context_iterate (context))
+    ;
 }
 
 /* A worker that goes: what completed since its last job is dispatched, its
@@ -212,7 +221,10 @@ tp_completion_source_dispatch (GSource     *source,
       if (G_LIKELY (job->delivered != TP_JOB_DELIVERED_LATE))
         handed++;
       tp_job_deliver (job, task, tp_job_replaced_error (job, task), self->context);
-      /* May finalize the task and the job */
+      /* Delivered, and nothing else holds a job its task does not own */
+      if (!job->hooked)
+        tp_job_free (job);
+      /* May finalize the task, and the job it owns */
       g_object_unref (task);
     }
   g_main_context_pop_thread_default (self->context);
@@ -318,7 +330,10 @@ tp_pool_run_thread_jobs (TpJob *job)
       g_main_context_push_thread_default (context);
       task = tp_job_make_task (job);
       g_main_context_pop_thread_default (context);
-      tp_job_hook_for_elsewhere (job, task);
+      /* A limited job (a key, a deadline, a label) takes the simplest
+       * order: owned by its task before it runs */
+      if (G_UNLIKELY (job->limited))
+        tp_job_hook (job, task);
       tp_job_disconnect_queued (job);
 
       /* Made outside any dispatch, the task completes at once in its job
@@ -326,8 +341,17 @@ tp_pool_run_thread_jobs (TpJob *job)
        * another thread while the job waits) completes in an idle here */
       run->job = job;
       run->task = task;
-      tp_worker_context_dispatch (context);
+      tp_worker_context_iterate (context);
+      if (!job->delivered)
+        tp_worker_context_dispatch (context);
       delivered = job->delivered;
+
+      /* This thread holds the task: it cannot have gone yet. A job delivered
+       * on the pool's context is freed there once delivered; any other, one
+       * that did not complete its task or one whose outcome goes on to
+       * another context, is owned by its task from now on. */
+      if (!delivered || job->context != self->context)
+        tp_job_hook (job, task);
 
       tp_pool_lock (self);
       /* A job that returned without completing its task counts when its task

@@ -151,8 +151,6 @@ void      tp_job_take_refs     (TpJob               *job);
 GTask    *tp_job_make_task     (TpJob               *job);
 void      tp_job_hook          (TpJob               *job,
                                 GTask               *task);
-void      tp_job_hook_for_elsewhere (TpJob          *job,
-                                     GTask          *task);
 void      tp_job_apply_options (TpJob               *job,
                                 const TpJobOptions  *options,
                                 guint                queue_timeout_ms,

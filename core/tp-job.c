@@ -16,8 +16,6 @@
 
 static GQuark tp_job_quark (void);
 G_DEFINE_QUARK (tp-pool-job, tp_job)
-static GQuark tp_job_spare_quark (void);
-G_DEFINE_QUARK (tp-pool-job-spare, tp_job_spare)
 
 /* SDK accessors {{{ */
 
@@ -329,7 +327,7 @@ tp_job_make_task (TpJob *job)
     tp_job_info_attach_task (job->extra->info, task);
   /* The callback of a deferred job may run on another thread than the
    * pool's while the pool still uses the job. A thread job is hooked by the
-   * worker that runs it, which takes that work off the submitter's thread. */
+   * worker that runs it, and only when it must be (tp-executor.c). */
   if (job->deferred)
     tp_job_hook (job, task);
   return task;
@@ -352,27 +350,6 @@ tp_job_hook (TpJob *job,
   tp_job_take_refs (job);
   job->hooked = TRUE;
   g_object_set_qdata_full (G_OBJECT (task), tp_job_quark (), job, tp_job_task_finalized);
-}
-
-/* tp_job_hook() on a thread that is not the one that drops the task's last
- * reference. That last g_object_unref() adds GObject's notify queue to the
- * task's qualified data while it disposes of it: with the hook there, the
- * data's array grows, a realloc() of a block another thread's malloc arena
- * holds, on the thread that is already the pool's busiest (one per thread
- * job, 10 % of its instructions in W4). A spare entry set before the hook
- * and taken off after it leaves room for two, grown here, at the cost of
- * two more sets on this thread. GLib's arrays of qualified data keep their
- * room when an entry goes; if they stop doing so, this only costs the two
- * sets. */
-void
-tp_job_hook_for_elsewhere (TpJob *job,
-                           GTask *task)
-{
-  if (job->hooked)
-    return;
-  g_object_set_qdata (G_OBJECT (task), tp_job_spare_quark (), task);
-  tp_job_hook (job, task);
-  g_object_set_qdata (G_OBJECT (task), tp_job_spare_quark (), NULL);
 }
 
 /* The pool lets go of the job's task. @delivered says the job's outcome
