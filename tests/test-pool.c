@@ -651,11 +651,14 @@ test_job_lost (gconstpointer data)
   tp_test_log_clear (&log);
 }
 
+/* What a thread job saw of its task, and what its callback saw */
 typedef struct {
-  gboolean hook_in_job;
-  gboolean hook_in_callback;
-  gboolean finished;
-} TaskDataSeen;
+  GCancellable *cancel_first;  /* the job cancels it before it returns */
+  gboolean      hook_in_job;
+  gboolean      completed_in_job;
+  gboolean      hook_in_callback;
+  guint         callbacks;
+} ThreadJobSeen;
 
 static gboolean
 task_has_hook (GTask *task)
@@ -666,29 +669,33 @@ task_has_hook (GTask *task)
 }
 
 static void
-look_at_qdata_job (GTask        *task,
-                   gpointer      pool,
-                   gpointer      job_data,
-                   GCancellable *cancellable)
+look_at_task_job (GTask        *task,
+                  gpointer      pool,
+                  gpointer      job_data,
+                  GCancellable *cancellable)
 {
-  TaskDataSeen *seen = job_data;
+  ThreadJobSeen *seen = job_data;
 
   seen->hook_in_job = task_has_hook (task);
+  if (seen->cancel_first != NULL)
+    g_cancellable_cancel (seen->cancel_first);
   g_task_return_pointer (task, seen, NULL);
+  seen->completed_in_job = g_task_get_completed (task);
 }
 
 static void
-look_at_qdata_done (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data)
+look_at_task_done (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
 {
-  TaskDataSeen *seen = user_data;
+  ThreadJobSeen *seen = user_data;
   GError *error = NULL;
 
   g_assert_true (tp_pool_submit_finish (TP_POOL (source), result, &error) == seen);
   g_assert_no_error (error);
+  g_assert_true (g_task_get_completed (G_TASK (result)));
   seen->hook_in_callback = task_has_hook (G_TASK (result));
-  seen->finished = TRUE;
+  seen->callbacks++;
 }
 
 /* The worker hooks a thread job to its task only when the job returned
@@ -701,50 +708,17 @@ test_thread_task_qdata (void)
 {
   g_autoptr(TpPool) pool = tp_test_pool_new ("fixed-simple", "kind", "fixed-simple",
                                              "size", 1, NULL);
-  TaskDataSeen seen = { TRUE, TRUE, FALSE };
+  ThreadJobSeen seen = { NULL, TRUE, FALSE, TRUE, 0 };
 
   g_test_summary ("A thread job that completes its task is never hooked to it");
-  tp_pool_submit_in_thread_async (pool, look_at_qdata_job, &seen, NULL, NULL,
-                                  look_at_qdata_done, &seen);
-  while (!seen.finished)
+  tp_pool_submit_in_thread_async (pool, look_at_task_job, &seen, NULL, NULL,
+                                  look_at_task_done, &seen);
+  while (seen.callbacks == 0)
     g_main_context_iteration (NULL, TRUE);
   g_assert_false (seen.hook_in_job);
   g_assert_false (seen.hook_in_callback);
+  g_assert_cmpuint (seen.callbacks, ==, 1);
   tp_test_pool_close (pool, TP_CLOSE_DRAIN);
-}
-
-typedef struct {
-  GCancellable *cancel_first;  /* the job cancels it before it returns */
-  gboolean      completed_in_job;
-  guint         callbacks;
-} CompletedInJob;
-
-static void
-look_at_completed_job (GTask        *task,
-                       gpointer      pool,
-                       gpointer      job_data,
-                       GCancellable *cancellable)
-{
-  CompletedInJob *seen = job_data;
-
-  if (seen->cancel_first != NULL)
-    g_cancellable_cancel (seen->cancel_first);
-  g_task_return_pointer (task, seen, NULL);
-  seen->completed_in_job = g_task_get_completed (task);
-}
-
-static void
-look_at_completed_done (GObject      *source,
-                        GAsyncResult *result,
-                        gpointer      user_data)
-{
-  CompletedInJob *seen = user_data;
-  GError *error = NULL;
-
-  g_assert_true (tp_pool_submit_finish (TP_POOL (source), result, &error) == seen);
-  g_assert_no_error (error);
-  g_assert_true (g_task_get_completed (G_TASK (result)));
-  seen->callbacks++;
 }
 
 /* A thread job's task completes on its worker as the job returns its
@@ -757,14 +731,14 @@ test_thread_completes_in_job (void)
   g_autoptr(TpPool) pool = tp_test_pool_new ("fixed-simple", "kind", "fixed-simple",
                                              "size", 1, NULL);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  CompletedInJob plain = { NULL, FALSE, 0 };
-  CompletedInJob cancelled = { cancellable, TRUE, 0 };
+  ThreadJobSeen plain = { NULL, FALSE, FALSE, FALSE, 0 };
+  ThreadJobSeen cancelled = { cancellable, FALSE, TRUE, FALSE, 0 };
 
   g_test_summary ("A thread job's task completes inside its job, unless it was cancelled");
-  tp_pool_submit_in_thread_async (pool, look_at_completed_job, &plain, NULL, NULL,
-                                  look_at_completed_done, &plain);
-  tp_pool_submit_in_thread_async (pool, look_at_completed_job, &cancelled, NULL, cancellable,
-                                  look_at_completed_done, &cancelled);
+  tp_pool_submit_in_thread_async (pool, look_at_task_job, &plain, NULL, NULL,
+                                  look_at_task_done, &plain);
+  tp_pool_submit_in_thread_async (pool, look_at_task_job, &cancelled, NULL, cancellable,
+                                  look_at_task_done, &cancelled);
   while (plain.callbacks + cancelled.callbacks < 2)
     g_main_context_iteration (NULL, TRUE);
   g_assert_true (plain.completed_in_job);
