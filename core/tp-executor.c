@@ -324,9 +324,8 @@ tp_pool_run_thread_jobs (TpJob *job)
       gboolean delivered;
       GTask *task;
 
-      /* Its task lives in this thread's context, and owns the job from now
-       * on: its callback may run on the submitter's thread while this one
-       * still uses the job */
+      /* Its task lives in this thread's context, made outside any dispatch
+       * of it */
       g_main_context_push_thread_default (context);
       task = tp_job_make_task (job);
       g_main_context_pop_thread_default (context);
