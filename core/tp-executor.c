@@ -69,29 +69,22 @@ static GSourceFuncs tp_run_source_funcs = {
   .dispatch = tp_run_source_dispatch,
 };
 
-/* One iteration of @context, which this thread owns, without polling: its
- * run source, and the idles of tasks completed here. Returns whether
- * something was ready. */
-static gboolean
-tp_worker_context_iterate (GMainContext *context)
+/* Dispatches what is ready in @context, which this thread owns, without
+ * polling, until nothing is: its run source, and the idles of tasks
+ * completed here (a job's own task when it was cancelled, and tasks that
+ * earlier jobs completed late from other threads) */
+static void
+tp_worker_context_dispatch (GMainContext *context)
 {
   gint priority;
   gint timeout;
 
-  if (!g_main_context_prepare (context, &priority))
-    return FALSE;
-  g_main_context_query (context, priority, &timeout, NULL, 0);
-  g_main_context_check (context, priority, NULL, 0);
-  g_main_context_dispatch (context);
-  return TRUE;
-}
-
-/* Dispatches what is ready in @context, until nothing is */
-static void
-tp_worker_context_dispatch (GMainContext *context)
-{
-  while (tp_worker_context_iterate (context))
-    ;
+  while (g_main_context_prepare (context, &priority))
+    {
+      g_main_context_query (context, priority, &timeout, NULL, 0);
+      g_main_context_check (context, priority, NULL, 0);
+      g_main_context_dispatch (context);
+    }
 }
 
 /* A worker that goes: what completed since its last job is dispatched, its
@@ -340,9 +333,7 @@ tp_pool_run_thread_jobs (TpJob *job)
        * another thread while the job waits) completes in an idle here */
       run->job = job;
       run->task = task;
-      tp_worker_context_iterate (context);
-      if (!job->delivered)
-        tp_worker_context_dispatch (context);
+      tp_worker_context_dispatch (context);
       delivered = job->delivered;
 
       /* This thread holds the task: it cannot have gone yet. A job delivered

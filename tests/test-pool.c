@@ -698,19 +698,48 @@ look_at_task_done (GObject      *source,
   seen->callbacks++;
 }
 
+typedef struct {
+  TpPool        *pool;
+  ThreadJobSeen  seen;
+  gboolean       finished;
+} OtherContextSubmitter;
+
+static gpointer
+other_context_submit_thread (gpointer data)
+{
+  OtherContextSubmitter *submitter = data;
+  GMainContext *context = g_main_context_new ();
+
+  g_main_context_push_thread_default (context);
+  tp_pool_submit_in_thread_async (submitter->pool, look_at_task_job, &submitter->seen, NULL,
+                                  NULL, look_at_task_done, &submitter->seen);
+  while (submitter->seen.callbacks == 0)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  g_atomic_int_set (&submitter->finished, TRUE);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
 /* The worker hooks a thread job to its task only when the job returned
  * without completing it (then the task's finalization reports it lost:
  * /pool/exactly-once/lost-thread) or when its outcome goes on to another
- * context: a job that completes is freed as it is delivered, and its task
- * carries nothing of the pool's */
+ * context, which calls back after the pool let go of the job. A job that
+ * completes and is delivered on the pool's context is freed there, with
+ * the reference to the pool it holds, and its task carries nothing of the
+ * pool's. */
 static void
 test_thread_task_qdata (void)
 {
-  g_autoptr(TpPool) pool = tp_test_pool_new ("fixed-simple", "kind", "fixed-simple",
-                                             "size", 1, NULL);
+  TpPool *pool = tp_test_pool_new ("fixed-simple", "kind", "fixed-simple", "size", 1, NULL);
   ThreadJobSeen seen = { NULL, TRUE, FALSE, TRUE, 0 };
+  OtherContextSubmitter submitter = { pool, { NULL, TRUE, FALSE, FALSE, 0 }, FALSE };
+  GThread *thread;
 
-  g_test_summary ("A thread job that completes its task is never hooked to it");
+  g_test_summary ("A thread job that completes its task is hooked to it only when its "
+                  "outcome goes on to another context, and its record goes with delivery");
+  g_object_add_weak_pointer (G_OBJECT (pool), (gpointer *) &pool);
   tp_pool_submit_in_thread_async (pool, look_at_task_job, &seen, NULL, NULL,
                                   look_at_task_done, &seen);
   while (seen.callbacks == 0)
@@ -718,7 +747,19 @@ test_thread_task_qdata (void)
   g_assert_false (seen.hook_in_job);
   g_assert_false (seen.hook_in_callback);
   g_assert_cmpuint (seen.callbacks, ==, 1);
+
+  thread = g_thread_new ("other-context", other_context_submit_thread, &submitter);
+  while (!g_atomic_int_get (&submitter.finished))
+    g_main_context_iteration (NULL, TRUE);
+  g_thread_join (thread);
+  g_assert_false (submitter.seen.hook_in_job);
+  g_assert_true (submitter.seen.hook_in_callback);
+  g_assert_cmpuint (submitter.seen.callbacks, ==, 1);
+
+  /* Every record that held the pool is gone */
   tp_test_pool_close (pool, TP_CLOSE_DRAIN);
+  g_object_unref (pool);
+  g_assert_null (pool);
 }
 
 /* A thread job's task completes on its worker as the job returns its
@@ -868,6 +909,125 @@ test_complete_from_thread (void)
   g_assert_cmpstr (log.results->pdata[0], ==, "ok:from-thread");
   tp_test_pool_close (pool, TP_CLOSE_DRAIN);
   tp_test_log_clear (&log);
+}
+
+/* A thread job that hands its task to another thread, which completes it
+ * while the same worker runs the next job */
+typedef enum {
+  LATE_STARTED,
+  LATE_NEXT_RUNNING,
+  LATE_COMPLETED,
+} LateStage;
+
+typedef struct {
+  GMutex    mutex;
+  GCond     cond;
+  LateStage stage;
+  guint     callbacks;
+  char     *late_result;
+  char     *next_result;
+} LateDuringNext;
+
+static void
+late_stage_set (LateDuringNext *late,
+                LateStage       stage)
+{
+  g_mutex_lock (&late->mutex);
+  late->stage = stage;
+  g_cond_broadcast (&late->cond);
+  g_mutex_unlock (&late->mutex);
+}
+
+static void
+late_stage_wait (LateDuringNext *late,
+                 LateStage       stage)
+{
+  g_mutex_lock (&late->mutex);
+  while (late->stage != stage)
+    g_cond_wait (&late->cond, &late->mutex);
+  g_mutex_unlock (&late->mutex);
+}
+
+static LateDuringNext *late_during_next;
+
+static gpointer
+late_completer_thread (gpointer data)
+{
+  GTask *task = data;
+
+  late_stage_wait (late_during_next, LATE_NEXT_RUNNING);
+  g_task_return_pointer (task, g_strdup ("late"), g_free);
+  g_object_unref (task);
+  late_stage_set (late_during_next, LATE_COMPLETED);
+  return NULL;
+}
+
+static void
+late_handing_job (GTask        *task,
+                  gpointer      pool,
+                  gpointer      job_data,
+                  GCancellable *cancellable)
+{
+  g_thread_unref (g_thread_new ("late-completer", late_completer_thread, g_object_ref (task)));
+}
+
+static void
+late_next_job (GTask        *task,
+               gpointer      pool,
+               gpointer      job_data,
+               GCancellable *cancellable)
+{
+  late_stage_set (late_during_next, LATE_NEXT_RUNNING);
+  late_stage_wait (late_during_next, LATE_COMPLETED);
+  g_task_return_pointer (task, g_strdup ("next"), g_free);
+}
+
+static void
+late_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  char **where = user_data;
+  GError *error = NULL;
+
+  g_assert_null (*where);
+  *where = tp_pool_submit_finish (TP_POOL (source), result, &error);
+  g_assert_no_error (error);
+  late_during_next->callbacks++;
+}
+
+/* The first job returns without completing its task; another thread
+ * completes it while the same worker runs the second job, which completes
+ * its own at once. The worker dispatches the late completion right after
+ * the second job, although that one needed no idle: with no third job, it
+ * would otherwise wait for the worker's thread to exit. */
+static void
+test_thread_late_during_next (void)
+{
+  g_autoptr(TpPool) pool = tp_test_pool_new ("fixed-simple", "kind", "fixed-simple",
+                                             "size", 1, NULL);
+  LateDuringNext late = { .stage = LATE_STARTED, };
+
+  g_test_summary ("A thread job's task completed late, while its worker runs the next job, "
+                  "is delivered once, after that job");
+  g_mutex_init (&late.mutex);
+  g_cond_init (&late.cond);
+  late_during_next = &late;
+  tp_pool_submit_in_thread_async (pool, late_handing_job, NULL, NULL, NULL, late_done_cb,
+                                  &late.late_result);
+  tp_pool_submit_in_thread_async (pool, late_next_job, NULL, NULL, NULL, late_done_cb,
+                                  &late.next_result);
+  while (late.callbacks < 2)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (late.late_result, ==, "late");
+  g_assert_cmpstr (late.next_result, ==, "next");
+  tp_test_pool_close (pool, TP_CLOSE_DRAIN);
+  g_assert_cmpuint (late.callbacks, ==, 2);
+  late_during_next = NULL;
+  g_free (late.late_result);
+  g_free (late.next_result);
+  g_cond_clear (&late.cond);
+  g_mutex_clear (&late.mutex);
 }
 
 static void
@@ -1328,6 +1488,7 @@ main (int   argc,
   g_test_add_func ("/pool/thread/completes-in-job", test_thread_completes_in_job);
   g_test_add_func ("/pool/exactly-once/keeps-completed-task", test_job_keeps_completed_task);
   g_test_add_func ("/pool/exactly-once/complete-from-thread", test_complete_from_thread);
+  g_test_add_func ("/pool/exactly-once/late-during-next", test_thread_late_during_next);
   g_test_add_func ("/pool/exactly-once/released-in-flight", test_released_in_flight);
   g_test_add_func ("/pool/exactly-once/other-context-never-ran", test_other_context_never_ran);
   g_test_add_func ("/pool/executor/gtask", test_gtask_executor);
