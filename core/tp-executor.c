@@ -88,9 +88,10 @@ tp_worker_context_dispatch (GMainContext *context)
 }
 
 /* A worker that goes: what completed since its last job is dispatched, its
- * context released. A task completed later, against the contract, has
- * nobody to dispatch it: the job's outcome is what it had when it
- * returned. */
+ * context released. This runs as the thread exits, after GLib's own
+ * thread-local data, so a task dispatched here makes GLib 2.74 print two
+ * criticals; a task completed later, against the contract, is never
+ * dispatched, and its job never delivered (the limit in doc/threading.md). */
 static void
 tp_worker_run_source_free (gpointer data)
 {
